@@ -1,0 +1,69 @@
+"""The ``synapt`` command.
+
+Each stage owns its subcommands in ``synapt/<stage>/cli.py`` through a ``register(commands,
+bench)`` function: ``commands`` is the top-level subparser group, ``bench`` the group under
+``synapt bench`` where each stage puts its benchmark. Stage modules import their heavy
+dependencies (torch, mujoco, av) inside the handlers so that ``synapt --help`` stays instant.
+A handler is stored as ``func`` on its parser and returns an exit code (or None for 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from synapt import __version__
+from synapt.errors import UserError
+
+# Order is the order of `synapt --help`.
+STAGE_CLIS = (
+    "synapt.sim.cli",
+    "synapt.data.cli",
+    "synapt.models.cli",
+    "synapt.train.cli",
+    "synapt.bench.cli",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="synapt",
+        description="Synthetic-to-real video action recognition: generate, curate, load, train, measure.",
+    )
+    parser.add_argument("--version", action="version", version=f"synapt {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    bench_parser = commands.add_parser("bench", help="speed benchmarks of each stage (ratios measured in one run)")
+    bench = bench_parser.add_subparsers(dest="bench_command", metavar="STAGE")
+    bench_parser.set_defaults(func=lambda args: (bench_parser.print_help(), 2)[1])
+    for name in STAGE_CLIS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            # A stage that is not built yet must not take the others down with it.
+            if err.name == name:
+                continue
+            raise
+        module.register(commands, bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        code = args.func(args)
+    except UserError as err:
+        print(f"synapt: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("synapt: interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+    return int(code or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
