@@ -1,0 +1,514 @@
+"""Curation: build a pre-training set from several sources through a class map.
+
+The SynAPT lists mapped one source action into two target classes and listed some clips twice;
+this module refuses both (:func:`lint`), then samples N classes x M clips with an equal share of
+every source inside a class, in an order where every prefix is itself balanced, so that the
+30-class set is inside the 90-class set and the 250-clip set inside the 750-clip set
+(:func:`nested_order`). The train/val split keeps clips that share an actor or a motion seed on
+one side (:func:`grouped_split`).
+
+A class map is a YAML mapping ``target_class: [source:action, ...]``; sources are named on the
+command line (``--source gen=synapt:runs/gen``) or passed as :class:`Source` objects.
+
+Output is a folder in the generator's dataset layout, readable by the ``synapt`` format loader:
+``manifest.jsonl`` (paths relative to the folder, pointing at the source files),
+``classes.json``, ``curation.json`` (class map, lint report, counts) and one sub-folder per
+nested subset (``subsets/c30_n250/``) with its own manifest and relabelled ``classes.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from synapt.errors import UserError
+from synapt.io import atomic_write_text
+
+MANIFEST = "manifest.jsonl"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A dataset on disk that contributes clips.
+
+    Args:
+        name: short name used in the class map (``gen`` in ``gen:wave``).
+        format: a data-layer format name (``synapt``, ``folder``, ``ucf101``, ...).
+        root: the dataset folder.
+        group_pattern: regex whose first group names the actor or source recording in a clip's
+            path (e.g. ``p(\\d+)`` for ElderSim performers); clips with the same group stay on
+            one side of the split. Generated datasets use their manifest's seeds instead.
+    """
+
+    name: str
+    format: str
+    root: Path
+    group_pattern: str | None = None
+
+
+@dataclass
+class Clip:
+    """One candidate clip: where it is, what it shows, and what ties it to other clips."""
+
+    source: str
+    action: str  # the class name inside its source
+    path: Path  # absolute
+    identity: str  # same identity = same clip (content hash where known, else real path)
+    groups: tuple[str, ...] = ()  # actor / motion keys; shared key => same side of the split
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class LintReport:
+    """What the class map and the clips got wrong; ``errors`` refuse the set."""
+
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            shown = "; ".join(self.errors[:5])
+            more = f" (+{len(self.errors) - 5} more, see curation.json)" if len(self.errors) > 5 else ""
+            raise UserError(f"curation refused: {shown}{more}")
+
+
+# --------------------------------------------------------------------------- class maps
+
+
+def parse_source_spec(spec: str) -> Source:
+    """``NAME=FORMAT:ROOT`` (the ``--source`` option) -> Source."""
+    match = re.fullmatch(r"([A-Za-z0-9_.-]+)=([A-Za-z0-9_]+):(.+)", spec)
+    if not match:
+        raise UserError(f"--source {spec!r}: expected NAME=FORMAT:ROOT, e.g. gen=synapt:runs/gen")
+    name, fmt, root = match.groups()
+    return Source(name=name, format=fmt, root=Path(root))
+
+
+def load_class_map(path: str | Path) -> dict[str, list[tuple[str, str]]]:
+    """Read ``target_class: [source:action, ...]`` YAML into {target: [(source, action)]}."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise UserError(f"class map {path} not found") from None
+    except yaml.YAMLError as err:
+        raise UserError(f"class map {path} is not valid YAML: {err}".splitlines()[0]) from None
+    if not isinstance(data, dict) or not data:
+        raise UserError(f"class map {path}: expected a mapping 'target_class: [source:action, ...]'")
+    return parse_class_map(data, origin=str(path))
+
+
+def parse_class_map(data: dict, *, origin: str = "class map") -> dict[str, list[tuple[str, str]]]:
+    """Validate a class-map mapping; each entry is ``source:action``."""
+    class_map: dict[str, list[tuple[str, str]]] = {}
+    for target, entries in data.items():
+        if isinstance(entries, str):
+            entries = [entries]
+        if not isinstance(entries, list) or not entries:
+            raise UserError(f"{origin}: class {target!r} needs a list of source:action entries")
+        pairs = []
+        for entry in entries:
+            if not isinstance(entry, str) or ":" not in entry:
+                raise UserError(f"{origin}: class {target!r}: entry {entry!r} is not 'source:action'")
+            source, action = entry.split(":", 1)
+            pairs.append((source.strip(), action.strip()))
+        class_map[str(target)] = pairs
+    return class_map
+
+
+# --------------------------------------------------------------------------- reading sources
+
+
+def read_source(source: Source) -> list[Clip]:
+    """All clips of a source, with identities and split groups."""
+    if source.format == "synapt":
+        return _read_generated(source)
+    return _read_with_loader(source)
+
+
+def _read_generated(source: Source) -> list[Clip]:
+    manifest = source.root / MANIFEST
+    if not manifest.is_file():
+        raise UserError(f"source {source.name}: {manifest} not found (is {source.root} a generated dataset?)")
+    clips = []
+    with manifest.open() as handle:
+        for line_no, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                raise UserError(f"{manifest}:{line_no}: not valid JSON (rerun `synapt generate` to repair)") from None
+            path = (source.root / row["path"]).resolve()
+            clips.append(
+                Clip(
+                    source=source.name,
+                    action=row["class_name"],
+                    path=path,
+                    identity=row.get("sha256") or str(path),
+                    groups=_generated_groups(source.name, row),
+                    meta={"fps": row.get("fps"), "frames": row.get("frames"), "clip_id": row.get("clip_id")},
+                )
+            )
+    return clips
+
+
+def _generated_groups(source: str, row: dict) -> tuple[str, ...]:
+    # A generated clip's actor and motion come from its own seeds; any seed the generator
+    # recorded under these names ties clips together (e.g. a shared actor across classes).
+    params = row.get("params") or {}
+    keys = []
+    for name in ("actor_seed", "motion_seed", "actor_id"):
+        value = params.get(name, (params.get("actor") or {}).get("seed") if name == "actor_seed" else None)
+        if value is not None:
+            keys.append(f"{source}:{name}={value}")
+    return tuple(keys) or (f"{source}:clip={row['clip_id']}",)
+
+
+def _read_with_loader(source: Source) -> list[Clip]:
+    from synapt.data.formats import load_dataset  # the data layer owns every real format
+
+    index = load_dataset(source.format, source.root)
+    pattern = re.compile(source.group_pattern) if source.group_pattern else None
+    clips = []
+    for records in index.splits.values():
+        for record in records:
+            path = Path(record.path).resolve()
+            group = None
+            if pattern:
+                match = pattern.search(str(record.path))
+                group = match.group(1) if match and match.groups() else (match.group(0) if match else None)
+            clips.append(
+                Clip(
+                    source=source.name,
+                    action=index.class_names[record.label],
+                    path=path,
+                    identity=str(path),
+                    groups=(f"{source.name}:group={group}",) if group else (f"{source.name}:path={path}",),
+                    meta={"fps": record.meta.get("fps")},
+                )
+            )
+    return clips
+
+
+def content_hash(path: Path, chunk: int = 1 << 20) -> str:
+    """sha256 of a file, for finding the same clip stored twice under different names."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- lint
+
+
+def lint(class_map: dict[str, list[tuple[str, str]]], clips_by_action: dict[tuple[str, str], list[Clip]]) -> LintReport:
+    """Refuse what the SynAPT lists got wrong.
+
+    * one source action mapped to two target classes;
+    * a mapped source action with no clips (a typo in the class map);
+    * the same clip (by identity) in two target classes, or listed twice in one class.
+    """
+    report = LintReport()
+    owner: dict[tuple[str, str], str] = {}
+    for target, pairs in class_map.items():
+        for pair in pairs:
+            if pair in owner and owner[pair] != target:
+                report.errors.append(
+                    f"source action {pair[0]}:{pair[1]} is mapped to two classes, {owner[pair]!r} and {target!r}"
+                )
+            owner.setdefault(pair, target)
+            if not clips_by_action.get(pair):
+                known = sorted({a for s, a in clips_by_action if s == pair[0]})
+                hint = _closest(pair[1], known)
+                report.errors.append(
+                    f"class {target!r}: source action {pair[0]}:{pair[1]} has no clips"
+                    + (f" (did you mean {pair[0]}:{hint}?)" if hint else "")
+                )
+    seen: dict[str, tuple[str, Path]] = {}
+    for target, pairs in class_map.items():
+        for pair in dict.fromkeys(pairs):
+            for clip in clips_by_action.get(pair, []):
+                if clip.identity in seen:
+                    first_target, first_path = seen[clip.identity]
+                    where = "twice in class" if first_target == target else "in two classes,"
+                    names = repr(target) if first_target == target else f"{first_target!r} and {target!r}"
+                    report.errors.append(f"the same clip is listed {where} {names}: {first_path} and {clip.path}")
+                else:
+                    seen[clip.identity] = (target, clip.path)
+    return report
+
+
+def duplicate_clips(lines: list[str], *, key=lambda line: line.rsplit("/", 1)[-1]) -> dict[str, list[str]]:
+    """Clip names that appear under more than one entry of a ``class/video`` list.
+
+    The SynAPT ``sim150_val.txt`` list has such clips (the same rendering filed under two classes).
+    """
+    where: dict[str, list[str]] = defaultdict(list)
+    for line in lines:
+        line = line.strip()
+        if line:
+            where[key(line)].append(line)
+    return {name: entries for name, entries in where.items() if len(entries) > 1}
+
+
+def _closest(name: str, options: list[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(name, options, n=1)
+    return found[0] if found else None
+
+
+# --------------------------------------------------------------------------- sampling and splits
+
+
+def nested_order(items: list, *, seed: int, key: str) -> list:
+    """A seeded permutation; every prefix of it is a nested subset (30 in 90 in 150)."""
+    rng = random.Random(f"{seed}:{key}")
+    order = list(items)
+    rng.shuffle(order)
+    return order
+
+
+def balanced_order(clips_by_source: dict[str, list[Clip]], *, seed: int, key: str) -> list[Clip]:
+    """Interleave the sources of one class so that every prefix has an equal share of each.
+
+    Each source's clips are shuffled (seeded), then taken round-robin; a source that runs out
+    drops out and the others continue, so the share stays as equal as the sources allow.
+    """
+    queues = [nested_order(clips, seed=seed, key=f"{key}:{name}") for name, clips in sorted(clips_by_source.items())]
+    order: list[Clip] = []
+    position = 0
+    while any(position < len(q) for q in queues):
+        order.extend(q[position] for q in queues if position < len(q))
+        position += 1
+    return order
+
+
+def grouped_split(clips: list[Clip], *, val_fraction: float, seed: int) -> dict[str, str]:
+    """Assign every clip to ``train`` or ``val`` so that clips sharing a group key stay together.
+
+    Group keys (actor, motion seed, source recording) are joined transitively with union-find:
+    if A shares an actor with B and B a motion with C, all three land on one side. Each clip's
+    ``meta["target"]`` names its target class, for the per-class val quota.
+
+    Returns:
+        {clip identity: "train" | "val"}.
+    """
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for clip in clips:
+        keys = [f"id:{clip.identity}", *clip.groups]
+        for other in keys[1:]:
+            parent[find(other)] = find(keys[0])
+    components: dict[str, list[Clip]] = defaultdict(list)
+    for clip in clips:
+        components[find(f"id:{clip.identity}")].append(clip)
+    # Walk whole components in a seeded order; one goes to val while every class it touches is
+    # still under its val quota, so each class gets about val_fraction of its clips.
+    class_size: dict[str, int] = defaultdict(int)
+    for clip in clips:
+        class_size[clip.meta["target"]] += 1
+    quota = {name: round(val_fraction * size) for name, size in class_size.items()}
+    in_val: dict[str, int] = defaultdict(int)
+    side: dict[str, str] = {}
+    for root in nested_order(sorted(components), seed=seed, key="split"):
+        members = components[root]
+        touched = defaultdict(int)
+        for clip in members:
+            touched[clip.meta["target"]] += 1
+        goes_to_val = all(in_val[name] + n <= quota[name] for name, n in touched.items())
+        for clip in members:
+            side[clip.identity] = "val" if goes_to_val else "train"
+        if goes_to_val:
+            for name, n in touched.items():
+                in_val[name] += n
+    return side
+
+
+# --------------------------------------------------------------------------- the whole job
+
+
+@dataclass
+class CurationResult:
+    out_dir: Path
+    class_names: list[str]
+    counts: dict[str, int]  # split -> clips
+    subsets: list[str]
+    report: LintReport
+
+
+def curate(
+    *,
+    class_map: dict[str, list[tuple[str, str]]],
+    sources: list[Source],
+    out_dir: str | Path,
+    num_classes: int | None = None,
+    clips_per_class: int | None = None,
+    class_subsets: tuple[int, ...] = (),
+    clip_subsets: tuple[int, ...] = (),
+    val_fraction: float = 0.1,
+    seed: int = 0,
+    fps: float | None = 30.0,
+    allow_short: bool = False,
+) -> CurationResult:
+    """Lint, balance, split and write a curated pre-training set.
+
+    Args:
+        class_map: {target class: [(source, action), ...]}.
+        sources: the datasets named in the class map.
+        out_dir: where the curated set goes (a dataset folder in the ``synapt`` format).
+        num_classes: N; None takes every class of the map (in a seeded order).
+        clips_per_class: M; None takes the smallest class size, so classes stay balanced.
+        class_subsets / clip_subsets: sizes of nested subsets to write as well, e.g. (30, 90)
+            and (250, 750); each pair (n, m) with n <= N and m <= M becomes ``subsets/cN_nM``.
+        val_fraction: share of each class that goes to ``val`` (grouped, see grouped_split).
+        seed: fixes class order, clip order and the split.
+        fps: the frame rate every clip must have; clips at another rate are refused with a
+            message naming them (re-encode them first). None accepts any rate.
+        allow_short: keep classes with fewer than M clips instead of refusing.
+    """
+    out_dir = Path(out_dir)
+    by_name = {s.name: s for s in sources}
+    needed = {src for pairs in class_map.values() for src, _ in pairs}
+    unknown = sorted(needed - set(by_name))
+    if unknown:
+        raise UserError(
+            f"class map names source(s) {', '.join(unknown)} that were not given; add --source "
+            f"{unknown[0]}=FORMAT:ROOT"
+        )
+    clips_by_action: dict[tuple[str, str], list[Clip]] = defaultdict(list)
+    for name in sorted(needed):
+        for clip in read_source(by_name[name]):
+            clips_by_action[(clip.source, clip.action)].append(clip)
+
+    report = lint(class_map, clips_by_action)
+    report.raise_if_errors()
+    if fps is not None:
+        off = [c for pairs in class_map.values() for p in pairs for c in clips_by_action[p]
+               if c.meta.get("fps") not in (None, fps) and abs(float(c.meta["fps"]) - fps) > 0.01]
+        if off:
+            raise UserError(
+                f"{len(off)} clip(s) are not at {fps:g} fps (first: {off[0].path} at {off[0].meta['fps']} fps); "
+                f"re-encode them or pass fps=None"
+            )
+
+    targets = nested_order(sorted(class_map), seed=seed, key="classes")
+    if num_classes is not None:
+        if num_classes > len(targets):
+            raise UserError(f"num_classes={num_classes} but the class map has {len(targets)} classes")
+        targets = targets[:num_classes]
+    ordered: dict[str, list[Clip]] = {}
+    for target in targets:
+        per_source: dict[str, list[Clip]] = defaultdict(list)
+        for source, action in class_map[target]:
+            per_source[source].extend(clips_by_action[(source, action)])
+        ordered[target] = balanced_order(per_source, seed=seed, key=target)
+        for clip in ordered[target]:
+            clip.meta["target"] = target
+    smallest = min(len(v) for v in ordered.values())
+    per_class = clips_per_class if clips_per_class is not None else smallest
+    short = {t: len(v) for t, v in ordered.items() if len(v) < per_class}
+    if short and not allow_short:
+        name, have = next(iter(sorted(short.items())))
+        raise UserError(
+            f"class {name!r} has {have} clips but clips_per_class={per_class} "
+            f"({len(short)} class(es) short); lower clips_per_class or pass allow_short"
+        )
+    for target in ordered:
+        ordered[target] = ordered[target][:per_class]
+
+    chosen = [clip for clips in ordered.values() for clip in clips]
+    split = grouped_split(chosen, val_fraction=val_fraction, seed=seed)
+    leaks = _split_leaks(chosen, split)
+    if leaks:
+        raise UserError(f"the same clip would be in train and val: {leaks[0]}")
+
+    class_names = sorted(ordered)  # labels by name, so a subset's order never depends on sampling
+    out_dir.mkdir(parents=True, exist_ok=True)
+    counts = _write_set(out_dir, ordered, class_names, class_map, split)
+    subsets = []
+    for n in sorted(set(class_subsets) | ({len(targets)} if clip_subsets else set())):
+        for m in sorted(set(clip_subsets) | ({per_class} if class_subsets else set())):
+            if n > len(targets) or m > per_class or (n, m) == (len(targets), per_class):
+                continue
+            name = f"c{n}_n{m}"
+            subset = {t: ordered[t][:m] for t in targets[:n]}
+            _write_set(out_dir / "subsets" / name, subset, sorted(subset), class_map, split)
+            subsets.append(name)
+
+    summary = {
+        "seed": seed,
+        "num_classes": len(targets),
+        "clips_per_class": per_class,
+        "counts": counts,
+        "sources": {s.name: {"format": s.format, "root": str(s.root)} for s in sources if s.name in needed},
+        "class_map": {t: [f"{s}:{a}" for s, a in pairs] for t, pairs in class_map.items()},
+        "short_classes": short,
+        "subsets": subsets,
+        "lint": {"errors": report.errors, "warnings": report.warnings},
+    }
+    atomic_write_text(out_dir / "curation.json", json.dumps(summary, indent=2) + "\n")
+    return CurationResult(out_dir, class_names, counts, subsets, report)
+
+
+def _split_leaks(clips: list[Clip], split: dict[str, str]) -> list[str]:
+    sides: dict[str, set[str]] = defaultdict(set)
+    for clip in clips:
+        for key in clip.groups:
+            sides[key].add(split[clip.identity])
+    return [key for key, s in sides.items() if len(s) > 1]
+
+
+def _write_set(
+    folder: Path,
+    clips_by_class: dict[str, list[Clip]],
+    class_names: list[str],
+    class_map: dict[str, list[tuple[str, str]]],
+    split: dict[str, str],
+) -> dict[str, int]:
+    folder.mkdir(parents=True, exist_ok=True)
+    label_of = {name: i for i, name in enumerate(class_names)}
+    rows, counts = [], defaultdict(int)
+    for name in class_names:
+        for clip in clips_by_class[name]:
+            side = split[clip.identity]
+            counts[side] += 1
+            rows.append(
+                {
+                    "clip_id": f"{clip.source}-{clip.meta.get('clip_id') or clip.path.stem}",
+                    "path": os.path.relpath(clip.path, folder),
+                    "label": label_of[name],
+                    "class_name": name,
+                    "family": "curated",
+                    "source": clip.source,
+                    "source_action": clip.action,
+                    "split": side,
+                    "fps": clip.meta.get("fps"),
+                    "frames": clip.meta.get("frames"),
+                    "sha256": clip.identity if re.fullmatch(r"[0-9a-f]{64}", clip.identity) else None,
+                }
+            )
+    atomic_write_text(folder / MANIFEST, "".join(json.dumps(r) + "\n" for r in rows))
+    classes = [
+        {"id": i, "name": n, "family": "curated", "description": "from " + ", ".join(f"{s}:{a}" for s, a in class_map[n])}
+        for i, n in enumerate(class_names)
+    ]
+    atomic_write_text(folder / "classes.json", json.dumps(classes, indent=2) + "\n")
+    return dict(counts)

@@ -1,0 +1,137 @@
+"""Curation: class-map parsing, the linter, balanced nested sampling, grouped splits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from synapt.bench.curate import (
+    Clip,
+    Source,
+    curate,
+    duplicate_clips,
+    grouped_split,
+    lint,
+    load_class_map,
+    parse_source_spec,
+)
+from synapt.errors import UserError
+
+
+def make_source(root: Path, name: str, per_action: dict[str, int], *, shared_actor_every: int = 0) -> Source:
+    """A generated-format dataset folder with tiny placeholder files (curation reads no pixels)."""
+    rows = []
+    for action, count in per_action.items():
+        for i in range(count):
+            rel = f"videos/{action}/{name}_{action}_{i:04d}.mp4"
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_bytes(f"{name}/{action}/{i}".encode())
+            params = {"actor_seed": (i // shared_actor_every) if shared_actor_every else f"{action}{i}"}
+            rows.append({"clip_id": f"{action}_{i:04d}", "path": rel, "label": 0, "class_name": action,
+                         "family": "human", "seed": i, "frames": 16, "fps": 30, "width": 32, "height": 32,
+                         "params": params, "sha256": f"{abs(hash((name, action, i))):064x}"[-64:]})
+    (root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return Source(name=name, format="synapt", root=root)
+
+
+def test_parse_source_spec_and_errors():
+    src = parse_source_spec("gen=synapt:runs/gen")
+    assert (src.name, src.format, str(src.root)) == ("gen", "synapt", "runs/gen")
+    with pytest.raises(UserError, match="NAME=FORMAT:ROOT"):
+        parse_source_spec("runs/gen")
+
+
+def test_class_map_yaml(tmp_path):
+    path = tmp_path / "map.yaml"
+    path.write_text("waving: [a:wave, b:hello]\nfalling: a:fall\n")
+    assert load_class_map(path) == {"waving": [("a", "wave"), ("b", "hello")], "falling": [("a", "fall")]}
+    path.write_text("waving: [wave]\n")
+    with pytest.raises(UserError, match="not 'source:action'"):
+        load_class_map(path)
+
+
+def test_lint_refuses_one_action_in_two_classes_and_shared_clips():
+    clip = Clip(source="a", action="push", path=Path("/x/push1.mp4"), identity="h1")
+    twin = Clip(source="b", action="shove", path=Path("/y/shove1.mp4"), identity="h1")
+    report = lint(
+        {"push_left": [("a", "push")], "push_right": [("a", "push"), ("b", "shove")]},
+        {("a", "push"): [clip], ("b", "shove"): [twin]},
+    )
+    assert any("a:push is mapped to two classes" in e for e in report.errors)
+    assert any("same clip is listed in two classes" in e for e in report.errors)
+    with pytest.raises(UserError, match="curation refused"):
+        report.raise_if_errors()
+
+
+def test_lint_names_unknown_actions_with_a_hint():
+    report = lint({"wave": [("a", "wav")]}, {("a", "wave"): [Clip("a", "wave", Path("/w.mp4"), "w")]})
+    assert report.errors == ["class 'wave': source action a:wav has no clips (did you mean a:wave?)"]
+
+
+def test_real_synapt_list_has_clips_in_two_classes(realdata):
+    lines = (realdata / "synapt" / "sim150_val.txt").read_text().splitlines()
+    dupes = duplicate_clips(lines)
+    # The released list files 16 renderings under two class folders each.
+    assert len(dupes) == 16
+    assert all(len({entry.split("/")[0] for entry in entries}) == 2 for entries in dupes.values())
+
+
+def test_grouped_split_keeps_shared_actors_together():
+    clips = []
+    for i in range(40):
+        clip = Clip("g", "walk", Path(f"/c{i}.mp4"), f"id{i}", groups=(f"actor={i // 4}",))
+        clip.meta["target"] = "walk"
+        clips.append(clip)
+    side = grouped_split(clips, val_fraction=0.25, seed=3)
+    # Quota is 10 clips; whole groups of 4 never overshoot it, so val holds two groups.
+    assert sum(v == "val" for v in side.values()) == 8
+    for actor in range(10):
+        assert len({side[f"id{i}"] for i in range(actor * 4, actor * 4 + 4)}) == 1
+
+
+def test_curate_balances_sources_and_nests_subsets(tmp_path):
+    a = make_source(tmp_path / "a", "a", {"wave": 30, "jump": 30, "sit": 30, "fall": 30})
+    b = make_source(tmp_path / "b", "b", {"hello": 30, "hop": 30, "sit_down": 30, "tumble": 30})
+    class_map = {"wave": [("a", "wave"), ("b", "hello")], "jump": [("a", "jump"), ("b", "hop")],
+                 "sit": [("a", "sit"), ("b", "sit_down")], "fall": [("a", "fall"), ("b", "tumble")]}
+    result = curate(class_map=class_map, sources=[a, b], out_dir=tmp_path / "cur", clips_per_class=20,
+                    class_subsets=(2,), clip_subsets=(10,), val_fraction=0.2, seed=1)
+    rows = [json.loads(l) for l in (tmp_path / "cur" / "manifest.jsonl").read_text().splitlines()]
+    assert len(rows) == 80 and result.counts == {"train": 64, "val": 16}
+    for name in class_map:
+        mine = [r for r in rows if r["class_name"] == name]
+        assert sum(r["source"] == "a" for r in mine) == sum(r["source"] == "b" for r in mine) == 10
+        assert sum(r["split"] == "val" for r in mine) == 4
+    # Paths are relative to the curated folder and point at the source files.
+    assert all((tmp_path / "cur" / r["path"]).resolve().is_file() for r in rows)
+    assert sorted(result.subsets) == ["c2_n10", "c2_n20", "c4_n10"]
+    small = [json.loads(l) for l in (tmp_path / "cur/subsets/c2_n10/manifest.jsonl").read_text().splitlines()]
+    mid = [json.loads(l) for l in (tmp_path / "cur/subsets/c2_n20/manifest.jsonl").read_text().splitlines()]
+    small_ids, mid_ids, all_ids = ({r["clip_id"] for r in x} for x in (small, mid, rows))
+    assert small_ids < mid_ids < all_ids
+    assert len(small) == 20 and {r["label"] for r in small} == {0, 1}
+    # Every prefix is balanced: the 10-clip subset has 5 from each source per class.
+    for name in {r["class_name"] for r in small}:
+        assert sum(r["source"] == "a" for r in small if r["class_name"] == name) == 5
+    # A subset keeps each clip on the side of the split it has in the full set.
+    side = {r["clip_id"]: r["split"] for r in rows}
+    assert all(side[r["clip_id"]] == r["split"] for r in small)
+
+
+def test_curate_refuses_short_classes_and_missing_sources(tmp_path):
+    a = make_source(tmp_path / "a", "a", {"wave": 5, "jump": 3})
+    with pytest.raises(UserError, match="class 'jump' has 3 clips but clips_per_class=5"):
+        curate(class_map={"wave": [("a", "wave")], "jump": [("a", "jump")]}, sources=[a],
+               out_dir=tmp_path / "o", clips_per_class=5)
+    with pytest.raises(UserError, match="--source b=FORMAT:ROOT"):
+        curate(class_map={"wave": [("b", "wave")]}, sources=[a], out_dir=tmp_path / "o")
+
+
+def test_curate_is_deterministic(tmp_path):
+    a = make_source(tmp_path / "a", "a", {"wave": 12, "jump": 12})
+    cm = {"wave": [("a", "wave")], "jump": [("a", "jump")]}
+    curate(class_map=cm, sources=[a], out_dir=tmp_path / "x", clips_per_class=8, seed=5)
+    curate(class_map=cm, sources=[a], out_dir=tmp_path / "y", clips_per_class=8, seed=5)
+    assert (tmp_path / "x/manifest.jsonl").read_text() == (tmp_path / "y/manifest.jsonl").read_text()
