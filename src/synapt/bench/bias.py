@@ -1,0 +1,122 @@
+"""Representation bias, after Li et al. (RESOUND, ECCV 2018) as used by SynAPT (eq. 1):
+
+    B(D, phi) = log( M(D, phi) / M_rnd ),   M_rnd = 1 / number of classes,
+
+The paper's Table 2 values are consistent with a base-2 log (UCF101's 6.04 exceeds
+ln(101) = 4.62, the largest natural-log value possible with 101 classes), so results also carry
+``B_log2`` = B / ln 2 for comparison with it.
+
+M is the accuracy of a linear classifier on frozen *static* features phi (a 2-D image
+encoder applied to frames, averaged over time). The log is natural. A dataset whose actions
+can be told apart from objects and scenery alone has a high B; one that needs motion, a low B.
+
+This module holds the formula, the linear probe on features, and the class-subset study of the
+paper's Figure 2. Feature extraction (which needs videos and an encoder) is in
+:func:`static_features`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def representation_bias(accuracy: float, num_classes: int) -> float:
+    """B = ln(M / M_rnd) with M_rnd = 1 / num_classes.
+
+    Args:
+        accuracy: the static probe's accuracy M, a fraction in (0, 1].
+        num_classes: classes of the dataset (the head's size, so empty classes count).
+    Returns:
+        The bias in nats; 0 means chance, ln(num_classes) a perfect static probe.
+    """
+    if not 0.0 < accuracy <= 1.0:
+        raise ValueError(f"accuracy must be in (0, 1], got {accuracy}")
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+    return math.log(accuracy * num_classes)
+
+
+@dataclass
+class ProbeResult:
+    accuracy: float  # top-1 on the evaluation features
+    per_class: dict[int, float]  # recall of each class present in the evaluation labels
+    train_accuracy: float
+
+
+def representation_bias_bits(accuracy: float, num_classes: int) -> float:
+    """The same bias in bits, log2(M / M_rnd): the unit the paper's Table 2 appears to use."""
+    return representation_bias(accuracy, num_classes) / math.log(2)
+
+
+def fit_linear_probe(
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    test_x: np.ndarray,
+    test_y: np.ndarray,
+    *,
+    num_classes: int,
+    weight_decay: float = 1e-4,
+    epochs: int = 200,
+    lr: float = 0.1,
+    seed: int = 0,
+) -> ProbeResult:
+    """Multinomial logistic regression on frozen features (full-batch, standardised inputs).
+
+    Features are standardised with the training mean and std, which makes one learning rate
+    work for encoders whose feature scales differ by orders of magnitude.
+    """
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.as_tensor(train_x, dtype=torch.float32)
+    mean, std = x.mean(0), x.std(0).clamp_min(1e-6)
+    x = (x - mean) / std
+    y = torch.as_tensor(train_y, dtype=torch.long)
+    head = torch.nn.Linear(x.shape[1], num_classes)
+    torch.nn.init.normal_(head.weight, std=0.01, generator=generator)
+    torch.nn.init.zeros_(head.bias)
+    optimizer = torch.optim.Adam(head.parameters(), lr=lr, weight_decay=weight_decay)
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(head(x), y).backward()
+        optimizer.step()
+    with torch.no_grad():
+        train_pred = head(x).argmax(1).numpy()
+        test_pred = head((torch.as_tensor(test_x, dtype=torch.float32) - mean) / std).argmax(1).numpy()
+    test_y = np.asarray(test_y)
+    per_class = {int(c): float((test_pred[test_y == c] == c).mean()) for c in np.unique(test_y)}
+    return ProbeResult(
+        accuracy=float((test_pred == test_y).mean()),
+        per_class=per_class,
+        train_accuracy=float((train_pred == np.asarray(train_y)).mean()),
+    )
+
+
+def bias_ranked_subsets(per_class_accuracy: dict[int, float], *, subset_size: int, num_subsets: int) -> list[list[int]]:
+    """Class subsets from low to high static bias (the paper's Figure 2).
+
+    Classes are ranked by their static-probe accuracy; ``num_subsets`` windows of
+    ``subset_size`` consecutive classes are placed evenly along that ranking (overlapping
+    when the classes do not divide evenly), so subset 0 holds the classes static features
+    recognise worst and the last the classes they recognise best.
+
+    Returns:
+        Lists of class ids, lowest-bias subset first.
+    """
+    ranked = sorted(per_class_accuracy, key=lambda c: (per_class_accuracy[c], c))
+    if subset_size > len(ranked):
+        raise ValueError(f"subset_size={subset_size} exceeds the {len(ranked)} classes available")
+    last_start = len(ranked) - subset_size
+    if num_subsets == 1:
+        starts = [last_start // 2]
+    else:
+        starts = [int(i * last_start / (num_subsets - 1) + 0.5) for i in range(num_subsets)]
+    return [ranked[s : s + subset_size] for s in starts]
+
+
+def transfer_ratio(real_like: float, synthetic: float) -> float:
+    """Accuracy of real-like pre-training over synthetic pre-training (Figure 2's y-axis)."""
+    return real_like / synthetic if synthetic > 0 else float("inf")

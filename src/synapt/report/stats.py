@@ -1,0 +1,29 @@
+"""Statistics for reported numbers: bootstrap confidence intervals over test clips."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def bootstrap_ci(
+    correct: np.ndarray, *, confidence: float = 0.95, resamples: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of an accuracy.
+
+    Args:
+        correct: one 0/1 entry per test clip (1 = top-1 correct).
+        confidence: the interval's coverage, e.g. 0.95.
+        resamples: bootstrap resamples (clips drawn with replacement).
+        seed: fixes the resamples so the report is reproducible.
+    Returns:
+        (low, high) as fractions.
+    """
+    correct = np.asarray(correct, dtype=np.float64)
+    if correct.size == 0:
+        raise ValueError("bootstrap_ci needs at least one clip")
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, correct.size, size=(resamples, correct.size))
+    means = correct[draws].mean(axis=1)
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(means, [tail, 1.0 - tail])
+    return float(low), float(high)

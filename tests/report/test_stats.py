@@ -1,0 +1,17 @@
+import numpy as np
+import pytest
+
+from synapt.report.stats import bootstrap_ci
+
+
+def test_bootstrap_ci_brackets_the_accuracy_and_shrinks_with_clips():
+    small = np.array([1] * 6 + [0] * 4)
+    large = np.tile(small, 40)
+    lo_s, hi_s = bootstrap_ci(small, seed=1)
+    lo_l, hi_l = bootstrap_ci(large, seed=1)
+    assert lo_s < 0.6 < hi_s and lo_l < 0.6 < hi_l
+    assert (hi_l - lo_l) < (hi_s - lo_s) / 4
+    # Normal approximation for 400 clips: 1.96 * sqrt(.24 / 400) = 0.048.
+    assert (hi_l - lo_l) / 2 == pytest.approx(0.048, abs=0.006)
+    assert bootstrap_ci(small, seed=1) == (lo_s, hi_s)
+    assert bootstrap_ci(np.ones(5)) == (1.0, 1.0)
