@@ -27,15 +27,24 @@ def bias_vs_gap(points: list[dict], path: Path, *, title: str) -> Path:
     """Scatter of representation bias (x) against the real-like / synthetic accuracy ratio (y).
 
     Args:
-        points: [{"label", "B", "ratio"}]; ratio > 1 means context-biased ("real-like")
+        points: [{"label", "B", "ratio", "mode" (optional: "FT" | "LP")}]; ratio > 1 means context-biased ("real-like")
             pre-training transferred better than debiased synthetic pre-training.
     """
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    xs = [p["B"] for p in points]
-    ys = [p["ratio"] for p in points]
-    ax.scatter(xs, ys, color="tab:blue", zorder=3)
+    styles = {"FT": ("o", "tab:blue"), "LP": ("s", "tab:orange")}
+    for mode, (marker, colour) in styles.items():
+        mine = [p for p in points if p.get("mode") == mode]
+        if mine:
+            ax.scatter([p["B"] for p in mine], [p["ratio"] for p in mine], marker=marker, color=colour,
+                       label=mode, zorder=3)
+    other = [p for p in points if p.get("mode") not in styles]
+    if other:
+        ax.scatter([p["B"] for p in other], [p["ratio"] for p in other], color="tab:green", zorder=3)
     for p in points:
-        ax.annotate(p["label"], (p["B"], p["ratio"]), textcoords="offset points", xytext=(4, 4), fontsize=8)
+        dy = -12 if p.get("mode") == "LP" else 4
+        ax.annotate(p["label"], (p["B"], p["ratio"]), textcoords="offset points", xytext=(5, dy), fontsize=8)
+    if any(p.get("mode") in styles for p in points):
+        ax.legend(fontsize=8)
     ax.axhline(1.0, color="grey", lw=1, ls="--")
     ax.set_xlabel("representation bias B = ln(M / M_rnd)")
     ax.set_ylabel("top-1 ratio: context-biased / synthetic")

@@ -94,7 +94,7 @@ def _gap_points(results: dict) -> list[dict]:
     for (pretrain, suite, mode), acc in top1.items():
         if pretrain != "synthetic" or suite not in bias or ("context_biased", suite, mode) not in top1 or acc <= 0:
             continue
-        points.append({"label": f"{suite} {mode.upper()}", "B": bias[suite],
+        points.append({"label": suite, "mode": mode.upper(), "B": bias[suite],
                        "ratio": top1[("context_biased", suite, mode)] / acc})
     return points
 
