@@ -32,12 +32,12 @@ from synapt.io import atomic_write_text
 
 PAPER_PRETRAIN_GRID = {
     "optim.lr": [0.01, 0.02],
-    "data.batch_size": [64, 128],
+    "optim.batch_size": [64, 128],
     "optim.weight_decay": [1e-4, 5e-4, 1e-3],
 }
 PAPER_DOWNSTREAM_GRID = {
     "optim.lr": [1e-4, 5e-4, 1e-3],
-    "data.batch_size": [32, 64],
+    "optim.batch_size": [32, 64],
     "optim.weight_decay": [1e-4, 5e-4, 1e-3],
 }
 
