@@ -150,3 +150,15 @@ def test_grouped_split_carves_val_and_test_per_class():
         assert (mine.count("train"), mine.count("val"), mine.count("test")) == (10, 4, 6)
     with pytest.raises(UserError, match="nothing to train on"):
         grouped_split(clips, fractions={"val": 0.5, "test": 0.5}, seed=0)
+
+
+def test_keep_splits_preserves_the_source_split(tmp_path):
+    src = make_source(tmp_path / "a", "a", {"wave": 6, "jump": 6})
+    rows = [json.loads(l) for l in (src.root / "manifest.jsonl").read_text().splitlines()]
+    for i, row in enumerate(rows):
+        row["split"] = ("train", "val", "test")[i % 3]
+    (src.root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    curate(class_map={"wave": [("a", "wave")]}, sources=[src], out_dir=tmp_path / "o", keep_splits=True)
+    out = [json.loads(l) for l in (tmp_path / "o" / "manifest.jsonl").read_text().splitlines()]
+    expected = {r["clip_id"]: r["split"] for r in rows if r["class_name"] == "wave"}
+    assert {r["clip_id"].removeprefix("a-"): r["split"] for r in out} == expected

@@ -155,7 +155,8 @@ def _read_generated(source: Source) -> list[Clip]:
                     path=path,
                     identity=row.get("sha256") or str(path),
                     groups=_generated_groups(source.name, row),
-                    meta={"fps": row.get("fps"), "frames": row.get("frames"), "clip_id": row.get("clip_id")},
+                    meta={"fps": row.get("fps"), "frames": row.get("frames"), "clip_id": row.get("clip_id"),
+                          "split": row.get("split")},
                 )
             )
     return clips
@@ -384,6 +385,7 @@ def curate(
     seed: int = 0,
     fps: float | None = 30.0,
     allow_short: bool = False,
+    keep_splits: bool = False,
 ) -> CurationResult:
     """Lint, balance, split and write a curated pre-training set.
 
@@ -401,6 +403,8 @@ def curate(
         fps: the frame rate every clip must have; clips at another rate are refused with a
             message naming them (re-encode them first). None accepts any rate.
         allow_short: keep classes with fewer than M clips instead of refusing.
+        keep_splits: keep each clip's split from its source manifest (a class subset of a
+            downstream suite must keep its test clips as test) instead of splitting anew.
     """
     out_dir = Path(out_dir)
     by_name = {s.name: s for s in sources}
@@ -453,8 +457,14 @@ def curate(
         ordered[target] = ordered[target][:per_class]
 
     chosen = [clip for clips in ordered.values() for clip in clips]
-    fractions = {name: f for name, f in (("val", val_fraction), ("test", test_fraction)) if f > 0}
-    split = grouped_split(chosen, fractions=fractions, seed=seed)
+    if keep_splits:
+        unsplit = [c.path for c in chosen if not c.meta.get("split")]
+        if unsplit:
+            raise UserError(f"keep_splits: {unsplit[0]} has no split in its source manifest")
+        split = {c.identity: c.meta["split"] for c in chosen}
+    else:
+        fractions = {name: f for name, f in (("val", val_fraction), ("test", test_fraction)) if f > 0}
+        split = grouped_split(chosen, fractions=fractions, seed=seed)
     leaks = _split_leaks(chosen, split)
     if leaks:
         raise UserError(f"clips sharing {leaks[0]} would be on both sides of the split")

@@ -68,6 +68,8 @@ class Preset:
     scene_study: tuple[int, ...] = ()  # number of scene kinds
     bias_subsets: tuple[int, int] = (4, 3)  # (classes per subset, number of subsets)
     static_encoder_epochs: int = 4
+    static_encoder: str = "tsn_tiny"  # a TSN on frames is a 2-D encoder with features averaged over time
+    static_weights: str | None = None  # a torchvision ImageNet ResNet-50 file: measure what the paper measured
     real_pretrain: tuple[Suite, ...] = ()  # configured real pre-training sources (e.g. Kinetics-150)
     workers: int = 2  # generation processes
     precision: str = "fp32"
@@ -141,6 +143,7 @@ PRESETS: dict[str, Preset] = {
         scene_study=(1, 2, 4),
         bias_subsets=(5, 8),
         static_encoder_epochs=30,
+        static_encoder="tsn_r50",
         workers=8,
         precision="auto",
     ),
