@@ -271,16 +271,19 @@ def transfer_stage(run: Runner, *, preset: Preset, model: str, pretrain: str, ch
 def _train_estimate(model: str, preset: Preset, *, clips: int, forward_only: bool = False) -> dict:
     """Compute of a training job: forward GFLOPs per clip x clips x (3 with the backward)."""
     per_clip = clip_gflops(model, preset.num_frames, preset.train_size)
-    return {"clips": clips, "gflop": None if per_clip is None else per_clip * clips * (1 if forward_only else 3)}
+    return {"clips": clips, "gflop": per_clip * clips * (1 if forward_only else 3)}
 
 
-def clip_gflops(model: str, num_frames: int, size: int) -> float | None:
-    """Forward GFLOPs of one clip, or None when the model stage cannot count them."""
-    try:
-        from synapt.models.flops import count_flops
-    except ImportError:
-        return None
-    return count_flops(model, num_frames=num_frames, size=size) / 1e9
+def clip_gflops(model: str, num_frames: int, size: int) -> float:
+    """Forward GFLOPs (2 x multiply-accumulates) of one clip, counted on the meta device."""
+    import torch
+
+    from synapt.models import build_model
+    from synapt.models.flops import clip_shape, count_macs
+
+    with torch.device("meta"):
+        net = build_model(model, num_classes=10)
+    return 2 * count_macs(net, clip_shape(net, num_frames=num_frames, size=size)) / 1e9
 
 
 # --------------------------------------------------------------------------- results
