@@ -100,22 +100,21 @@ def plan_classes(preset: Preset, catalog: list, *, seed: int = 0) -> ClassPlan:
     The split is stratified by family (each suite gets human and object classes) and seeded,
     so it is the same on every machine. Suite classes never appear in pre-training.
     """
-    per_suite = max(4, preset.bias_subsets[0] * preset.bias_subsets[1] // 2 + 1)
+    # Half the Figure-2 classes come from each suite; at least 4 classes per suite.
+    per_suite = max(4, -(-preset.bias_subsets[0] * preset.bias_subsets[1] // 2))
     by_family: dict[str, list[str]] = {}
     for spec in catalog:
         by_family.setdefault(spec.family.split("/")[0], []).append(spec.name)
     rng = random.Random(f"{seed}:suites")
+    share = _allocate(per_suite, {family: len(names) for family, names in by_family.items()})
     motion, context, rest = [], [], []
-    families = sorted(by_family)
-    for i, family in enumerate(families):
+    for family in sorted(by_family):
         names = sorted(by_family[family])
         rng.shuffle(names)
-        # Share each suite's classes out over the families in proportion to their size.
-        share = round(per_suite * len(names) / len(catalog)) if i < len(families) - 1 else per_suite - len(motion)
-        take_c = round(per_suite * len(names) / len(catalog)) if i < len(families) - 1 else per_suite - len(context)
-        motion += names[:share]
-        context += names[share:share + take_c]
-        rest += names[share + take_c:]
+        k = share[family]
+        motion += names[:k]
+        context += names[k:2 * k]
+        rest += names[2 * k:]
     if preset.pretrain_classes and preset.pretrain_classes > len(rest):
         raise UserError(f"preset {preset.name}: {preset.pretrain_classes} pre-training classes asked, "
                         f"the catalog leaves {len(rest)} after the proxy suites")
@@ -134,6 +133,16 @@ def plan_classes(preset: Preset, catalog: list, *, seed: int = 0) -> ClassPlan:
               classes=tuple(sorted(context)), per_class=per_class, context_bias=1.0, scene_kinds=None),
     )
     return ClassPlan(pretrain=pretrain, suites=suites)
+
+
+def _allocate(total: int, sizes: dict[str, int]) -> dict[str, int]:
+    """Split ``total`` over groups in proportion to their sizes (largest remainder first)."""
+    whole = sum(sizes.values())
+    exact = {name: total * size / whole for name, size in sizes.items()}
+    share = {name: int(value) for name, value in exact.items()}
+    for name in sorted(exact, key=lambda n: (share[n] - exact[n], n))[: total - sum(share.values())]:
+        share[name] += 1
+    return share
 
 
 # --------------------------------------------------------------------------- stage builders
