@@ -200,7 +200,7 @@ def train_config(preset: Preset, *, mode: str, data_root: Path, model: str, epoc
         "data": {"format": "synapt", "root": str(data_root), "num_frames": preset.num_frames,
                  "size": preset.train_size, "mean": IMAGENET_MEAN, "std": IMAGENET_STD,
                  # Generated classes include left/right pairs: a flip would silently swap labels.
-                 "flip": False},
+                 "flip": False, "workers": preset.data_workers},
         "model": {"name": model, "weights": str(weights) if weights else None},
         "optim": {"lr": 0.01, "batch_size": 16, "weight_decay": 1e-4},
         "schedule": {"epochs": epochs, "warmup_epochs": min(1.0, epochs / 10)},

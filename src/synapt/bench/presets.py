@@ -72,6 +72,7 @@ class Preset:
     static_weights: str | None = None  # a torchvision ImageNet ResNet-50 file: measure what the paper measured
     real_pretrain: tuple[Suite, ...] = ()  # configured real pre-training sources (e.g. Kinetics-150)
     workers: int = 2  # generation processes
+    data_workers: int | None = None  # DataLoader workers per training run (None: the engine's default)
     precision: str = "fp32"
 
 
