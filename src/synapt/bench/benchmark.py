@@ -494,7 +494,7 @@ def contact_sheets(run: Runner, datasets: dict[str, Path], *, out_dir: Path) -> 
     for name, root in datasets.items():
         path = out_dir / "figures" / f"sheet_{name}.png"
         if not path.is_file():
-            contact_sheet(root, path, max_classes=8)
+            contact_sheet(root, path)
         sheets.append(path.relative_to(out_dir).as_posix())
     return sheets
 

@@ -23,12 +23,15 @@ from synapt.io import atomic_write_text
 
 
 def context_label(params: dict) -> str:
-    """What a single frame shows besides the action: the scene kind and the distractor kinds."""
+    """What a single frame shows besides the action: the scene kind and the first distractor's shape.
+
+    A class's own context pool (``--context-bias``) fixes the scene kind, its textures and two
+    distractor shapes, so an encoder that names these from one frame has learned context.
+    """
     scene = params.get("scene") or {}
-    kind = scene.get("kind") or params.get("scene_kind") or "unknown"
-    distractors = scene.get("distractors") or params.get("distractors") or []
-    shapes = sorted({d.get("shape") or d.get("kind") or "object" for d in distractors if isinstance(d, dict)})
-    return f"{kind}+{'-'.join(shapes) if shapes else 'none'}"
+    distractors = scene.get("distractors") or []
+    shape = distractors[0].get("shape", "object") if distractors else "none"
+    return f"{scene.get('kind', 'unknown')}+{shape}"
 
 
 def write_context_dataset(sources: list[Path], out: Path, *, val_fraction: float = 0.15, seed: int = 0) -> Path:
