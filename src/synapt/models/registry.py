@@ -5,16 +5,18 @@ from __future__ import annotations
 from torch import nn
 
 from synapt.errors import UserError
-from synapt.models import resnet, resnet3d, tsn
+from synapt.models import resnet, resnet3d, timesformer, tsn
 
 MODELS = {
     "tsn_r50": tsn.tsn_r50,
     "tsn_r18": tsn.tsn_r18,
     "i3d_r50": resnet3d.i3d_r50,
     "r2plus1d_r50": resnet3d.r2plus1d_r50,
+    "timesformer_b": timesformer.timesformer_b,
     "tsn_tiny": tsn.tsn_tiny,
     "i3d_tiny": resnet3d.i3d_tiny,
     "r2plus1d_tiny": resnet3d.r2plus1d_tiny,
+    "timesformer_tiny": timesformer.timesformer_tiny,
     "resnet18": resnet.resnet18,
     "resnet34": resnet.resnet34,
     "resnet50": resnet.resnet50,
