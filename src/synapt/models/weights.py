@@ -211,11 +211,16 @@ def read_checkpoint(path: str | Path) -> StateDict:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
         found = re.search(r"GLOBAL (\S+) was not an allowed global", str(err))
-        culprit = f"it references {found.group(1)}" if found else "it is not plain tensors and containers"
+        if not found:
+            raise UserError(f"{path}: not a readable PyTorch weights file ({str(err).splitlines()[0]})") from None
+        try:  # lists every global the pickle names, without running any of them
+            culprits = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+        except Exception:  # noqa: BLE001 (older torch, odd archive): the first culprit is enough
+            culprits = [found.group(1)]
         raise UserError(
-            f"{path}: refused to load: the file pickles Python objects ({culprit}) that weights-only loading "
-            "does not allow; re-save just the tensors with torch.save(model.state_dict(), ...) from a source "
-            "you trust"
+            f"{path}: refused to load: the file pickles Python objects ({', '.join(culprits)}) that "
+            "weights-only loading does not allow; re-save just the tensors with "
+            "torch.save(model.state_dict(), ...) from a source you trust"
         ) from None
     except (RuntimeError, EOFError, OSError) as err:
         raise UserError(f"{path}: not a readable PyTorch weights file ({err})") from None
