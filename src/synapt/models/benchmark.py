@@ -116,9 +116,25 @@ class Result:
     bf16_speedup: float | None = None
 
 
-def run(*, preset: str = "default", warmup: int = 1, iters: int = 2, bf16: bool = True, progress: bool = True) -> dict:
-    """Run the benchmark and return a JSON-ready dict (ceilings, per-model results, machine load)."""
-    cases = PRESETS[preset]
+def run(
+    *,
+    preset: str = "default",
+    cases: tuple[Case, ...] | None = None,
+    warmup: int = 1,
+    iters: int = 2,
+    bf16: bool = True,
+    progress: bool = True,
+) -> dict:
+    """Run the benchmark and return a JSON-ready dict (ceilings, per-model results, machine load).
+
+    Args:
+        preset: a key of ``PRESETS`` (ignored when ``cases`` is given).
+        cases: explicit configurations to measure.
+        warmup, iters: untimed and timed training steps per measurement.
+        bf16: also measure under bf16 autocast.
+        progress: show a tqdm bar.
+    """
+    cases = cases or PRESETS[preset]
     load_before = os.getloadavg()[0]
     ceilings, ceilings_bf16, results = [], [], []
     for case in tqdm(cases, desc="bench models", disable=not progress):

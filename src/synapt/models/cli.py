@@ -12,7 +12,8 @@ def register(commands, bench) -> None:
         help="list the model registry: parameters, GMACs per clip at the default input, input layout",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--num-classes", type=int, default=400, help="head size used for the parameter count (400)")
+    p.add_argument("--num-classes", type=int, default=None,
+                   help="head size for the parameter counts (default: 400 for video models, 1000 for images)")
     p.set_defaults(func=list_models)
 
     b = bench.add_parser("models", help="fp32 conv ceiling, training clips/s and GFLOP/s per model, bf16 speed-up")
@@ -26,7 +27,7 @@ def register(commands, bench) -> None:
     b.set_defaults(func=bench_models)
 
 
-def describe_models(*, num_classes: int = 400) -> list[dict]:
+def describe_models(*, num_classes: int | None = None) -> list[dict]:
     """One dict per registered model: name, arch, parameters, GMACs per clip, input layout, mean/std."""
     import torch
 
@@ -35,14 +36,16 @@ def describe_models(*, num_classes: int = 400) -> list[dict]:
 
     rows = []
     for name in MODELS:
-        with torch.device("meta"):  # no memory, no initialisation: TimeSformer-B lists instantly
-            model = build_model(name, num_classes)
-        shape = clip_shape(model)
         video = name not in IMAGE_MODELS
+        head = num_classes or (400 if video else 1000)  # Kinetics-400 / ImageNet heads, as published
+        with torch.device("meta"):  # no memory, no initialisation: TimeSformer-B lists instantly
+            model = build_model(name, head)
+        shape = clip_shape(model)
         rows.append({
             "name": name,
             "arch": model.arch,
             "kind": "video" if video else "image",
+            "num_classes": head,
             "params": count_parameters(model),
             "gmacs_per_clip": count_macs(model, shape) / 1e9,
             "input": ("(B, C, T, H, W)" if video else "(B, C, H, W)"),
@@ -58,16 +61,18 @@ def list_models(args: argparse.Namespace) -> int:
     rows = describe_models(num_classes=args.num_classes)
     if args.json:
         print(json.dumps({"unit": "GMACs (multiply-adds; fvcore's 'GFLOPs'); FLOPs = 2 x MACs",
-                          "num_classes": args.num_classes, "models": rows}, indent=2))
+                          "models": rows}, indent=2))
         return 0
-    print(f"{'name':<17} {'params':>12} {'GMACs/clip':>10}  {'input':<16} {'default':<16} {'D':>5}  mean/std")
+    print(f"{'name':<17} {'head':>5} {'params':>12} {'GMACs/clip':>10}  {'input':<16} {'default':<14} {'D':>5}"
+          "  mean/std")
     for r in rows:
         default = "x".join(str(v) for v in r["default_input"])
         norm = f"{r['mean'][0]:g}.../{r['std'][0]:g}..."
-        print(f"{r['name']:<17} {r['params']:>12,} {r['gmacs_per_clip']:>10.2f}  {r['input']:<16} {default:<16}"
+        print(f"{r['name']:<17} {r['num_classes']:>5} {r['params']:>12,} {r['gmacs_per_clip']:>10.2f}  {r['input']:<16}"
+              f" {default:<14}"
               f" {r['feature_dim']:>5}  {norm}")
-    print(f"params with a {args.num_classes}-way head; GMACs = 1e9 multiply-adds per clip at the default input "
-          "(what fvcore and papers print as GFLOPs; FLOPs are 2x)")
+    print("GMACs = 1e9 multiply-adds per clip (one image for 2-D ResNets) at the default input, what fvcore "
+          "and papers print as GFLOPs; real FLOPs are 2x")
     return 0
 
 
