@@ -136,6 +136,8 @@ def test_torchvision_resnet_loads_into_tsn_and_inflates_into_i3d(tmp_path):
     _assert_every_key_landed(tsn, state, lambda k: k, report)
 
     i3d = build_model("i3d_tiny", 7)
+    with pytest.raises(UserError, match="'fc.weight'.*exclude"):
+        load_weights(i3d, path)
     report = load_weights(i3d, path, exclude=("fc.",))
     assert report.source == "torchvision (inflated)"
     assert set(report.skipped) == {"fc.weight", "fc.bias"} and report.missing == []

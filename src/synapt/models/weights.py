@@ -316,6 +316,9 @@ def load_weights(
     # A 2-D ResNet (ImageNet, a TSN) into a 3-D model: inflate rather than refuse the 4-D kernels.
     conv1 = converted.get("conv1.weight")
     if isinstance(model, ResNet3d) and conv1 is not None and conv1.dim() == 4:
+        # Inflation skips kernels it cannot map (reported), but a head of another size is the
+        # user's choice to make, as for every other source.
+        _check_shapes({k: v for k, v in converted.items() if k.startswith("fc.")}, target, path=path, arch=arch)
         tensors, inflation = inflate_state_dict(converted, {k: v.shape for k, v in target.items()})
         report.skipped.update(inflation.skipped)
         converted = tensors
