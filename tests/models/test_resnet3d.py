@@ -78,3 +78,21 @@ def test_video_model_refuses_an_image_batch():
     model = build_model("i3d_tiny", 2)
     with pytest.raises(ValueError, match=r"\(B, C, T, H, W\)"):
         model.forward_features(torch.randn(1, 3, 32, 32))
+
+
+def test_arch_names_rebuild_the_same_model():
+    for name, options in [("i3d_r50", {"style": "ibm"}), ("i3d_r50", {"style": "mmaction2"}),
+                          ("r2plus1d_r50", {"mid_channels": "planes"}), ("i3d_r50", {})]:
+        with torch.device("meta"):
+            model = build_model(name, 10, **options)
+            again = build_model(model.arch, 10)
+        assert {k: v.shape for k, v in model.state_dict().items()} == {k: v.shape for k, v in again.state_dict().items()}
+
+
+def test_unknown_model_or_option_is_a_user_error():
+    from synapt.errors import UserError
+
+    with pytest.raises(UserError, match="unknown model 'i3d_r51'"):
+        build_model("i3d_r51", 10)
+    with pytest.raises(UserError, match="does not take option.*stlye.*style"):
+        build_model("i3d_tiny", 10, stlye="ibm")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 from torch import nn
 
 from synapt.errors import UserError
@@ -12,6 +14,9 @@ MODELS = {
     "tsn_r18": tsn.tsn_r18,
     "i3d_r50": resnet3d.i3d_r50,
     "r2plus1d_r50": resnet3d.r2plus1d_r50,
+    "i3d_r50_mmaction2": resnet3d.i3d_r50_mmaction2,
+    "i3d_r50_ibm": resnet3d.i3d_r50_ibm,
+    "r2plus1d_r50_ibm": resnet3d.r2plus1d_r50_ibm,
     "timesformer_b": timesformer.timesformer_b,
     "tsn_tiny": tsn.tsn_tiny,
     "i3d_tiny": resnet3d.i3d_tiny,
@@ -41,7 +46,14 @@ def build_model(name: str, num_classes: int, **options) -> nn.Module:
     """
     if name not in MODELS:
         raise UserError(f"unknown model {name!r}; choose one of: {', '.join(sorted(MODELS))}")
+    builder = MODELS[name]
     try:
-        return MODELS[name](num_classes=num_classes, **options)
-    except TypeError as err:
-        raise UserError(f"model {name!r}: {err}") from err
+        inspect.signature(builder).bind(num_classes=num_classes, **options)
+    except TypeError:
+        allowed = [p for p in inspect.signature(builder).parameters if p != "num_classes"]
+        unknown = sorted(set(options) - set(allowed))
+        raise UserError(
+            f"model {name!r} does not take option(s) {', '.join(unknown) or options}; its options are: "
+            f"{', '.join(allowed) or 'none'}"
+        ) from None
+    return builder(num_classes=num_classes, **options)

@@ -324,8 +324,18 @@ def i3d_r50(
         (3, 4, 6, 3), inflate, num_classes=num_classes, width=64, style=style, dropout=dropout,
         temporal_padding=temporal_padding,
     )
-    model.arch = "i3d_r50" if style == "slowfast" else f"i3d_r50_{style}"
+    model.arch = "i3d_r50" if style == "slowfast" else f"i3d_r50_{style}"  # registry names
     return model
+
+
+def i3d_r50_mmaction2(*, num_classes: int, dropout: float = 0.5, temporal_padding: TemporalPadding = "zeros") -> ResNet3d:
+    """``i3d_r50(style="mmaction2")``, registered under its own name so that ``arch`` rebuilds it."""
+    return i3d_r50(num_classes=num_classes, style="mmaction2", dropout=dropout, temporal_padding=temporal_padding)
+
+
+def i3d_r50_ibm(*, num_classes: int, dropout: float = 0.5, temporal_padding: TemporalPadding = "zeros") -> ResNet3d:
+    """``i3d_r50(style="ibm")``: IBM's i3d-resnet-50 (46,980,944 parameters with a 400-way head)."""
+    return i3d_r50(num_classes=num_classes, style="ibm", dropout=dropout, temporal_padding=temporal_padding)
 
 
 def i3d_tiny(
@@ -395,8 +405,14 @@ def r2plus1d_r50(
         (3, 4, 6, 3), num_classes=num_classes, width=64, mid_channels=mid_channels, dropout=dropout,
         temporal_padding=temporal_padding,
     )
-    model.arch = "r2plus1d_r50" if mid_channels == "tran" else "r2plus1d_r50_ibm"
+    model.arch = "r2plus1d_r50" if mid_channels == "tran" else "r2plus1d_r50_ibm"  # registry names
     return model
+
+
+def r2plus1d_r50_ibm(*, num_classes: int, dropout: float = 0.5, temporal_padding: TemporalPadding = "zeros") -> ResNet3d:
+    """``r2plus1d_r50(mid_channels="planes")``: IBM's s3d-resnet-50, the SynAPT release's layout."""
+    return r2plus1d_r50(num_classes=num_classes, mid_channels="planes", dropout=dropout,
+                        temporal_padding=temporal_padding)
 
 
 def r2plus1d_tiny(
