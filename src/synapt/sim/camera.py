@@ -42,14 +42,14 @@ def sample_camera(
     """
     fovy = float(rng.uniform(35, 65))
     if kind == "aerial":
-        elevation = float(rng.uniform(-85, -45))
-        view = rng.uniform(1.5, 3.0) if close_up else rng.uniform(5.0, 10.0)
+        elevation = float(rng.uniform(-70, -40))
+        view = rng.uniform(1.2, 2.0) if close_up else subject_height * rng.uniform(2.2, 3.5)
     elif close_up:
         elevation = float(rng.uniform(-60, -20))
         view = rng.uniform(0.8, 1.2)
     else:
         elevation = float(rng.uniform(-35, -3))
-        view = subject_height * rng.uniform(1.5, 2.1)
+        view = subject_height * rng.uniform(1.25, 1.7)
     # Distance at which `view` metres fill the frame height.
     distance = float(view / 2 / np.tan(np.radians(fovy) / 2))
     motion = str(rng.choice(MOTIONS, p=MOTION_WEIGHTS))

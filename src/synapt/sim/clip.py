@@ -143,6 +143,7 @@ class _World:
             self.joint_adr = {j: m.jnt_qposadr[m.joint(j).id] for j in actor_mod.JOINTS}
             self.root_adr = m.jnt_qposadr[m.joint(ACTOR_PREFIX + "root").id]
             self.root_dof = m.jnt_dofadr[m.joint(ACTOR_PREFIX + "root").id]
+            self.actor_nv = 6 + len(actor_mod.JOINTS)
             self.actor_geoms = [g for g in range(m.ngeom) if (m.geom(g).name or "").startswith(ACTOR_PREFIX)]
             legs = ("thigh_l", "shin_l", "foot_l", "thigh_r", "shin_r", "foot_r")
             self.leg_geoms = [m.geom(ACTOR_PREFIX + p).id for p in legs]
@@ -204,7 +205,8 @@ class _World:
         r = self.root_adr
         q[r : r + 3] = (perf.base[0] + c * rx - s * ry, perf.base[1] + s * rx + c * ry, self.hip_z)
         q[r + 3 : r + 7] = yaw_pitch_roll_quat(yaw, pitch, roll)
-        d.qvel[self.root_dof : self.root_dof + 6] = 0.0
+        # Kinematic: no velocity may build up in the actor's dofs between posed substeps.
+        d.qvel[self.root_dof : self.root_dof + self.actor_nv] = 0.0
         if perf.ground or perf.plant:
             mj.mj_kinematics(self.model, d)
             if perf.plant:
@@ -222,6 +224,9 @@ class _World:
         for g in self.actor_geoms:
             m.geom_contype[g] = 1
             m.geom_conaffinity[g] = 1
+            # The broad phase filters on per-body masks that the compiler aggregated.
+            m.body_contype[m.geom_bodyid[g]] |= 1
+            m.body_conaffinity[m.geom_bodyid[g]] |= 1
         forward, pitch_rate = perf.ragdoll_push
         yaw = math.radians(perf.facing)
         dof = self.root_dof
@@ -258,12 +263,12 @@ class _World:
             hand = self.hand_position(att.hand)
             if att.start <= t <= att.end:
                 if att.offset is None:
-                    att.offset = d.qpos[qa : qa + 3] - hand
+                    att.offset = np.asarray(att.snap) if att.snap is not None else d.qpos[qa : qa + 3] - hand
                 target = hand + att.offset
                 d.qvel[va : va + 3] = (target - d.qpos[qa : qa + 3]) / dt if t > att.start else 0.0
                 d.qvel[va + 3 : va + 6] = 0.0
                 d.qpos[qa : qa + 3] = target
-            elif t > att.end and att.offset is not None and not getattr(att, "released", False):
+            elif t > att.end and att.offset is not None and not att.released:
                 d.qvel[va : va + 3] = d.qvel[va : va + 3] * att.release_gain + np.asarray(att.release_boost)
                 att.released = True
         for imp in perf.impulses:

@@ -378,7 +378,7 @@ def throw_ball():
             physics=True,
             # The ball sits in the hand; it is snapped to the hand when the attachment starts.
             attachments=[Attachment("ball", f"hand_{side[0]}", 0.0, release, release_gain=0.6,
-                                    release_boost=tuple(heading * 4.0 + np.array([0, 0, 2.0])))],  # fmt: skip
+                                    release_boost=tuple(heading * 4.0 + np.array([0, 0, 2.0])), snap=(0.0, 0.0, -0.05))],  # fmt: skip
             props_xml=_prop_ball("ball", (0, 0, 5.0), radius, _bright(ctx.rng), mass=0.2),
             params=params,
         )
@@ -428,7 +428,7 @@ def drink():
         cup = (f'<body name="cup" pos="0 0 5"><freejoint name="cup_free"/><geom name="cup" type="cylinder" size="0.04 0.06" '
                f'rgba="{rgb[0]} {rgb[1]} {rgb[2]} 1" mass="0.2"/></body>')  # fmt: skip
         return Performance(pose=styled(lambda t: keys(timing.phase(t)), style, mirror=side == "left"), facing=facing,
-                           physics=True, attachments=[Attachment("cup", f"hand_{side[0]}", 0.0, 10.0)], props_xml=cup,
+                           physics=True, attachments=[Attachment("cup", f"hand_{side[0]}", 0.0, 10.0, snap=(0.0, 0.0, -0.02))], props_xml=cup,
                            params=params)  # fmt: skip
 
     return program

@@ -73,7 +73,9 @@ class Attachment:
     end: float
     release_gain: float = 1.0
     release_boost: tuple[float, float, float] = (0.0, 0.0, 0.0)  # m/s added at release (world)
+    snap: tuple[float, float, float] | None = None  # fixed offset from the hand (object held from the start)
     offset: np.ndarray | None = None
+    released: bool = False
 
 
 @dataclass
