@@ -368,10 +368,14 @@ def _collect_extras(world: _World, renderer, plan: ClipPlan, want: set, extras: 
 
 
 def _geom_tables(m) -> tuple[np.ndarray, np.ndarray]:
-    """Per geom: instance id (0 background, 1 actor, 2.. objects) and body-part id; last = none."""
+    """Per geom: instance id and body-part id (last entry: no geom).
+
+    Instance ids: 0 background (floor, walls, table, furniture), 1 the actor, 2-99 the moving
+    things of the action (objects, hands, balls), 100+ distractors.
+    """
     inst = np.zeros(m.ngeom + 1, dtype=np.uint8)
     part = np.zeros(m.ngeom + 1, dtype=np.uint8)
-    next_id = 2
+    next_id, next_distractor = 2, 100
     body_ids: dict[int, int] = {}
     for g in range(m.ngeom):
         name = m.geom(g).name or ""
@@ -380,10 +384,11 @@ def _geom_tables(m) -> tuple[np.ndarray, np.ndarray]:
             part[g] = actor_mod.BODY_PARTS.get(name[len(ACTOR_PREFIX) :], 0)
             continue
         body = m.geom_bodyid[g]
+        body_name = m.body(body).name or ""
         if name.startswith("distractor"):
-            inst[g] = next_id
-            next_id += 1
-        elif body != 0:
+            inst[g] = next_distractor
+            next_distractor += 1
+        elif body != 0 and body_name != "table" and not body_name.startswith("furniture"):
             root = m.body_rootid[body]
             if root not in body_ids:
                 body_ids[root] = next_id
