@@ -53,7 +53,8 @@ def register(commands, bench) -> None:
 
     p = bench.add_parser("generate", help="generator frame rate vs a bare physics+render loop, 2 vs 1 workers, KB per clip")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--clips", type=int, default=48, help="clips per measurement")
+    p.add_argument("--clips", type=int, default=50, help="clips of the end-to-end vs bare measurement")
+    p.add_argument("--worker-clips", type=int, default=160, help="clips of the 1 vs 2 workers measurement")
     p.add_argument("--frames", type=int, default=16)
     p.add_argument("--size", type=int, default=112)
     p.set_defaults(func=_bench)
@@ -121,7 +122,7 @@ def _bench(args: argparse.Namespace) -> int:
 
     if args.clips < 4:
         raise UserError("--clips: need at least 4 clips per measurement")
-    result = run_benchmark(clips=args.clips, frames=args.frames, size=args.size)
+    result = run_benchmark(clips=args.clips, worker_clips=args.worker_clips, frames=args.frames, size=args.size)
     if args.json:
         print(json.dumps(result, indent=1))
     else:

@@ -124,16 +124,24 @@ def plan_clip(
     return ClipPlan(spec.name, seed, frames, size, quality, params, xml, textures, perf)
 
 
+def texture_pixels(textures: dict) -> dict[str, np.ndarray]:
+    """Synthesise the pixels of every texture slot of ``scenes.TEXTURE_LAYOUT``."""
+    return {
+        name: sky_texture(textures[name], width) if ttype == "skybox" else make_texture(textures[name], width)
+        for name, ttype, width in TEXTURE_LAYOUT
+    }
+
+
 class _World:
     """Compiled model, data and the name lookups the simulation loop needs."""
 
-    def __init__(self, plan: ClipPlan) -> None:
+    def __init__(self, plan: ClipPlan, *, pixels: dict[str, np.ndarray] | None = None) -> None:
         import mujoco
 
         self.mj = mujoco
         self.model = mujoco.MjModel.from_xml_string(plan.xml)
         self.data = mujoco.MjData(self.model)
-        self._upload_textures(plan.textures)
+        self._set_textures(pixels if pixels is not None else texture_pixels(plan.textures))
         perf = plan.performance
         m = self.model
         self.perf = perf
@@ -171,14 +179,11 @@ class _World:
         d.qpos[qa : qa + 3] = (hands[0], hands[1], hands[2] - half - 0.03) if held else (hands[0], hands[1], half)
         self.anchor = None
 
-    def _upload_textures(self, textures: dict) -> None:
+    def _set_textures(self, pixels: dict[str, np.ndarray]) -> None:
         m = self.model
-        for texid, (name, ttype, width) in enumerate(TEXTURE_LAYOUT):
-            spec = textures[name]
-            pixels = sky_texture(spec, width) if ttype == "skybox" else make_texture(spec, width)
+        for texid, (name, _, _) in enumerate(TEXTURE_LAYOUT):
             adr = m.tex_adr[texid]
-            n = pixels.size
-            m.tex_data[adr : adr + n] = pixels.reshape(-1)
+            m.tex_data[adr : adr + pixels[name].size] = pixels[name].reshape(-1)
 
     # --- actor -------------------------------------------------------------------------
     def _lowest_leg_z(self, geoms) -> float:

@@ -18,8 +18,9 @@ from synapt.sim.textures import random_texture
 SCENE_KINDS = ("room", "outdoor", "studio", "aerial")
 
 # name -> (kind of texture, width in px); heights follow (skybox: 6 faces stacked).
-TEXTURE_LAYOUT = (("floor", "2d", 128), ("wall", "2d", 128), ("backdrop", "2d", 128),
-                  ("top", "2d", 64), ("prop", "2d", 64), ("sky", "skybox", 32))  # fmt: skip
+# Small on purpose: frames are about 112 px, and upload and synthesis cost grows with texels.
+TEXTURE_LAYOUT = (("floor", "2d", 64), ("wall", "2d", 64), ("backdrop", "2d", 64),
+                  ("top", "2d", 32), ("prop", "2d", 32), ("sky", "skybox", 16))  # fmt: skip
 
 DISTRACTOR_SHAPES = ("box", "sphere", "cylinder", "capsule", "ellipsoid")
 
@@ -97,7 +98,8 @@ def sample_scene(
                 "rgb2": [round(float(c), 3) for c in rng.uniform([0.7, 0.7, 0.7], [0.95, 0.95, 0.98])]},
     }  # fmt: skip
     if kind in ("outdoor", "aerial"):
-        tex["floor"] = random_texture(rng, patterns=("grass", "noise", "tiles", "solid"))
+        # Large open grounds seen from afar: no fine repeating lines (they cost H.264 bits).
+        tex["floor"] = random_texture(rng, patterns=("grass", "noise", "solid"))
         green_or_earth = [rng.uniform(0.15, 0.45), rng.uniform(0.3, 0.6), rng.uniform(0.1, 0.3)]
         if tex["floor"]["pattern"] == "grass":
             tex["floor"]["rgb1"] = [round(float(c), 3) for c in green_or_earth]
@@ -208,7 +210,7 @@ def scene_mjcf(
     for name, ttype, width in TEXTURE_LAYOUT:
         # Placeholder pixels; render.py uploads the procedural ones.
         tex_xml.append(f'<texture name="{name}" type="{ttype}" builtin="flat" rgb1=".5 .5 .5" width="{width}" height="{width}"/>')
-    floor_repeat = {"room": 3, "outdoor": 12, "studio": 2, "aerial": 10}[kind]
+    floor_repeat = {"room": 3, "outdoor": 8, "studio": 2, "aerial": 8}[kind]
     lights = []
     for i, light in enumerate(scene["lights"]):
         rgb = np.asarray(kelvin_to_rgb(light["kelvin"])) * light["intensity"]

@@ -56,7 +56,7 @@ def make_texture(spec: dict, size: int) -> np.ndarray:
     elif pattern == "stripes":
         mix = (np.floor(x * s * 2) % 2).astype(float)
     elif pattern == "noise":
-        mix = 0.6 * _value_noise(size, 4 + s, rng) + 0.4 * _value_noise(size, 16, rng)
+        mix = 0.7 * _value_noise(size, 4 + s, rng) + 0.3 * _value_noise(size, 16, rng)
     elif pattern == "wood":
         wobble = 0.3 * _value_noise(size, 4, rng)
         mix = 0.5 + 0.5 * np.sin((y * s * 4 + wobble) * 2 * np.pi)
@@ -71,7 +71,7 @@ def make_texture(spec: dict, size: int) -> np.ndarray:
     elif pattern == "plaid":
         mix = 0.5 * (np.floor(x * s * 2) % 2) + 0.5 * (np.floor(y * s * 2) % 2)
     elif pattern == "grass":
-        mix = 0.7 * _value_noise(size, 32, rng) + 0.3 * _value_noise(size, 6, rng)
+        mix = 0.6 * _value_noise(size, 16, rng) + 0.4 * _value_noise(size, 4, rng)
     elif pattern == "gradient":
         mix = y
     else:
