@@ -61,10 +61,10 @@ def sample_camera(
         "lookat": [round(float(rng.normal(0, 0.05)), 4), round(float(rng.normal(0, 0.05)), 4), round(lookat_z, 4)],
         "motion": motion,
         # Signed extents of the motion: degrees for pan/orbit, a distance factor for dolly.
-        "pan_deg": round(float(rng.uniform(-12, 12)), 3),
-        "orbit_deg": round(float(rng.choice([-1, 1]) * rng.uniform(10, 40)), 3),
+        "pan_deg": round(float(rng.uniform(-10, 10)), 3),
+        "orbit_deg": round(float(rng.choice([-1, 1]) * rng.uniform(8, 30)), 3),
         "dolly": round(float(rng.uniform(0.75, 1.25)), 4),
-        "shake_deg": round(float(rng.uniform(0.4, 1.5)), 3),
+        "shake_deg": round(float(rng.uniform(0.3, 1.0)), 3),
         "shake_phase": [round(float(x), 4) for x in rng.uniform(0, 2 * np.pi, 4)],
     }
 

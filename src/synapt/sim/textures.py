@@ -16,11 +16,15 @@ from synapt.sim.actor import random_colour
 PATTERNS = ("solid", "checker", "stripes", "noise", "wood", "tiles", "bricks", "plaid", "grass", "gradient")
 
 
-def random_texture(rng: np.random.Generator, *, patterns: tuple[str, ...] = PATTERNS) -> dict:
-    """Draw a texture description: pattern, two colours, scale (repeats) and a noise seed."""
+def random_texture(rng: np.random.Generator, *, patterns: tuple[str, ...] = PATTERNS, contrast_p: float = 0.3) -> dict:
+    """Draw a texture description: pattern, two colours, scale (repeats) and a noise seed.
+
+    With probability ``contrast_p`` the two colours are unrelated; otherwise the second is a
+    darker tone of the first (tone-on-tone, like most real floors and walls, and cheaper to
+    encode).
+    """
     rgb1 = random_colour(rng)
-    # The second colour is a shifted version of the first half the time (tone-on-tone looks).
-    rgb2 = random_colour(rng) if rng.uniform() < 0.5 else tuple(round(c * rng.uniform(0.4, 0.8), 4) for c in rgb1)
+    rgb2 = random_colour(rng) if rng.uniform() < contrast_p else tuple(round(c * rng.uniform(0.5, 0.85), 4) for c in rgb1)
     return {
         "pattern": str(patterns[int(rng.integers(len(patterns)))]),
         "rgb1": list(rgb1),
