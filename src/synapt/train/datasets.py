@@ -21,6 +21,7 @@ class Datasets:
     train: Dataset | None
     val: Dataset | None = None
     test: Dataset | None = None
+    train_eval: Dataset | None = None  # the train records as centre-crop views (cached linear probe)
     protocols: dict[str, dict] = field(default_factory=dict)
 
 
@@ -84,6 +85,7 @@ def build_datasets(data: DataConfig, *, seed: int, num_clips: int, num_crops: in
         train=clips(train, train=True) if train else None,
         val=clips(val, train=False) if val else None,
         test=clips(test, train=False, clips=num_clips, crops=num_crops) if test else None,
+        train_eval=clips(train, train=False) if train else None,
         protocols={
             "val": view_protocol(data, split=data.val_split, num_clips=1, num_crops=1),
             "test": view_protocol(data, split=data.test_split, num_clips=num_clips, num_crops=num_crops),

@@ -78,3 +78,69 @@ def write_confusion(path: str | Path, result: dict, class_names: list[str]) -> N
 def without_confusion(result: dict) -> dict:
     """The result minus its (large) matrix, for log lines and ``metrics.json``."""
     return {k: v for k, v in result.items() if k != "confusion"}
+
+
+def evaluate_checkpoint(checkpoint: str | Path, *, root: str, data_format: str | None = None,
+                        annotations: str | None = None, split: int = 1, split_name: str = "test",
+                        num_clips: int = 1, num_crops: int = 1, batch_size: int = 8, workers: int | None = None,
+                        precision: str = "fp32", builder=None, progress: bool = True) -> dict:
+    """Evaluate any synapt checkpoint on any dataset split (``synapt eval``).
+
+    The model is rebuilt from the checkpoint's ``meta.arch`` and config, and fed as it was
+    trained (frames, crop size, mean/std from ``meta``). The dataset's class list must be the
+    checkpoint's: otherwise its head does not speak the dataset's labels.
+
+    Returns:
+        The result of :func:`evaluate` (protocol, top1, top5, mean_class_accuracy, confusion).
+    """
+    from synapt.config import config_from_dict
+    from synapt.errors import UserError
+    from synapt.train.checkpoint import load_checkpoint, model_state_dict
+    from synapt.train.datasets import check_labels, view_protocol
+    from synapt.train.distributed import setup_distributed, teardown_distributed
+    from synapt.train.modes import default_builder
+    from synapt.train.precision import autocast, resolve_precision
+
+    state = load_checkpoint(checkpoint)
+    weights = model_state_dict(state, path=checkpoint)
+    meta, config = state.get("meta"), state.get("config")
+    if not meta or not config:
+        raise UserError(f"checkpoint {checkpoint} has no meta/config: it is not a synapt training checkpoint")
+    config = config_from_dict(config, where=f"checkpoint {checkpoint}")
+    data = config.data
+    data.format = data_format or data.format
+    from synapt.data.dataset import VideoClipDataset
+    from synapt.data.formats import load_dataset
+
+    index = load_dataset(data.format, root, annotations=annotations, split=split)
+    if list(index.class_names) != list(meta["class_names"]):
+        raise UserError(
+            f"dataset {data.format} at {root} has {len(index.class_names)} classes ({index.class_names[:3]}...), "
+            f"checkpoint {checkpoint} was trained on {len(meta['class_names'])} ({meta['class_names'][:3]}...): "
+            "fine-tune it on this dataset first (mode=finetune or linear_probe)")
+    if split_name not in index.splits:
+        raise UserError(f"dataset {data.format} at {root} has no split '{split_name}' (it has {', '.join(index.splits)})")
+    records = index.splits[split_name]
+    check_labels(records, len(index.class_names), split=split_name, where=f"dataset {data.format} at {root}")
+    dataset = VideoClipDataset(records, num_frames=meta["num_frames"], sampling=data.sampling,
+                               frame_interval=data.frame_interval, train=False, num_clips=num_clips,
+                               num_crops=num_crops, size=meta.get("size", data.size), mean=meta["mean"],
+                               std=meta["std"], flip=False, on_error=data.on_error, seed=config.seed)
+    builder = builder or default_builder()
+    model = builder(meta["arch"], len(meta["class_names"]), **{"dropout": config.model.dropout, **config.model.options})
+    model.load_state_dict(weights)
+    env = setup_distributed()
+    try:
+        model.to(env.device)
+        data.size = meta.get("size", data.size)
+        data.num_frames = meta["num_frames"]
+        protocol = {**view_protocol(data, split=split_name, num_clips=num_clips, num_crops=num_crops),
+                    "dataset": data.format, "root": str(root), "checkpoint": str(checkpoint)}
+        resolved = resolve_precision(precision, env.device)
+        result = evaluate(model, dataset, protocol=protocol, class_names=list(meta["class_names"]), env=env,
+                          batch_size=batch_size, workers=workers, autocast=autocast(resolved, env.device),
+                          progress=progress)
+        result["is_main"] = env.is_main
+        return result
+    finally:
+        teardown_distributed(env)
