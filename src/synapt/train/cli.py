@@ -46,9 +46,17 @@ def _train(args: argparse.Namespace) -> int:
     from synapt.config import load_config
     from synapt.train.loop import train
 
+    from synapt.train.distributed import setup_distributed, teardown_distributed
+
     config = load_config(args.config, args.overrides)
     out = args.out or Path("runs") / (args.config.stem if args.config else "default")
-    metrics = train(config, out_dir=out, resume=args.resume, progress=not args.no_progress)
+    env = setup_distributed()
+    try:
+        metrics = train(config, out_dir=out, resume=args.resume, progress=not args.no_progress)
+    finally:
+        teardown_distributed(env)
+    if not env.is_main:
+        return 0
     summary = {k: metrics.get(k) for k in ("best", "test") if metrics.get(k)}
     for name, result in summary.items():
         print(f"{name}: top1 {result['top1']:.4f}  top5 {result['top5']:.4f}  "
@@ -63,10 +71,16 @@ def _eval(args: argparse.Namespace) -> int:
 
     if args.clips < 1:
         raise UserError(f"--clips must be at least 1, got {args.clips}")
-    result = evaluate_checkpoint(args.checkpoint, root=args.data, data_format=args.format,
-                                 annotations=args.annotations, split=args.split, split_name=args.split_name,
-                                 num_clips=args.clips, num_crops=args.crops, batch_size=args.batch_size,
-                                 workers=args.workers, precision=args.precision)
+    from synapt.train.distributed import setup_distributed, teardown_distributed
+
+    env = setup_distributed()
+    try:
+        result = evaluate_checkpoint(args.checkpoint, root=args.data, data_format=args.format,
+                                     annotations=args.annotations, split=args.split, split_name=args.split_name,
+                                     num_clips=args.clips, num_crops=args.crops, batch_size=args.batch_size,
+                                     workers=args.workers, precision=args.precision)
+    finally:
+        teardown_distributed(env)
     if not result.pop("is_main"):
         return 0
     summary = without_confusion(result)

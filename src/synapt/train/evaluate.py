@@ -97,7 +97,7 @@ def evaluate_checkpoint(checkpoint: str | Path, *, root: str, data_format: str |
     from synapt.errors import UserError
     from synapt.train.checkpoint import load_checkpoint, model_state_dict
     from synapt.train.datasets import check_labels, view_protocol
-    from synapt.train.distributed import setup_distributed, teardown_distributed
+    from synapt.train.distributed import setup_distributed
     from synapt.train.modes import default_builder
     from synapt.train.precision import autocast, resolve_precision
 
@@ -130,17 +130,14 @@ def evaluate_checkpoint(checkpoint: str | Path, *, root: str, data_format: str |
     model = builder(meta["arch"], len(meta["class_names"]), **{"dropout": config.model.dropout, **config.model.options})
     model.load_state_dict(weights)
     env = setup_distributed()
-    try:
-        model.to(env.device)
-        data.size = meta.get("size", data.size)
-        data.num_frames = meta["num_frames"]
-        protocol = {**view_protocol(data, split=split_name, num_clips=num_clips, num_crops=num_crops),
-                    "dataset": data.format, "root": str(root), "checkpoint": str(checkpoint)}
-        resolved = resolve_precision(precision, env.device)
-        result = evaluate(model, dataset, protocol=protocol, class_names=list(meta["class_names"]), env=env,
-                          batch_size=batch_size, workers=workers, autocast=autocast(resolved, env.device),
-                          progress=progress)
-        result["is_main"] = env.is_main
-        return result
-    finally:
-        teardown_distributed(env)
+    model.to(env.device)
+    data.size = meta.get("size", data.size)
+    data.num_frames = meta["num_frames"]
+    protocol = {**view_protocol(data, split=split_name, num_clips=num_clips, num_crops=num_crops),
+                "dataset": data.format, "root": str(root), "checkpoint": str(checkpoint)}
+    resolved = resolve_precision(precision, env.device)
+    result = evaluate(model, dataset, protocol=protocol, class_names=list(meta["class_names"]), env=env,
+                      batch_size=batch_size, workers=workers, autocast=autocast(resolved, env.device),
+                      progress=progress)
+    result["is_main"] = env.is_main
+    return result
