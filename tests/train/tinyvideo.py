@@ -8,6 +8,8 @@ the training loader must make reproducible.
 
 from __future__ import annotations
 
+import time
+
 import torch
 from torch import nn
 from torch.utils.data import Dataset
@@ -49,14 +51,16 @@ class ToyClips(Dataset):
         views: > 1 returns (views, C, T, H, W) per item, each view shifted a little.
         poison_epoch: from this epoch on (``set_epoch``), clips are all-inf (a NaN loss).
         interrupt_after: raise KeyboardInterrupt on the n-th fetch (a crash mid-epoch).
+        delay: seconds of sleep per fetch (a slow decoder, to kill a process mid-epoch).
     """
 
     def __init__(self, length: int, *, num_classes: int = 3, frames: int = 4, size: int = 16, views: int = 1,
-                 train: bool = True, poison_epoch: int | None = None, interrupt_after: int | None = None):
+                 train: bool = True, poison_epoch: int | None = None, interrupt_after: int | None = None,
+                 delay: float = 0.0):
         self.length, self.num_classes, self.frames, self.size = length, num_classes, frames, size
         self.views, self.train = views, train
         self.poison_epoch, self.interrupt_after = poison_epoch, interrupt_after
-        self.epoch, self.fetches = 0, 0
+        self.epoch, self.fetches, self.delay = 0, 0, delay
 
     def __len__(self) -> int:
         return self.length
@@ -77,6 +81,8 @@ class ToyClips(Dataset):
 
     def __getitem__(self, index: int):
         self.fetches += 1
+        if self.delay:
+            time.sleep(self.delay)
         if self.interrupt_after is not None and self.fetches > self.interrupt_after:
             raise KeyboardInterrupt("simulated crash")
         if self.views > 1:
