@@ -63,14 +63,15 @@ class ModelConfig:
 
     ``weights`` is a synapt checkpoint (``finetune``, ``linear_probe``) or a foreign file such
     as a torchvision ImageNet ResNet (``pretrain``, inflated where the model allows);
-    ``weights_source`` tells ``synapt.models.load_weights`` what the file is.
+    ``weights_source`` tells ``synapt.models.load_weights`` what the file is (``auto`` detects
+    it; a synapt checkpoint is recognised by its ``meta``).
     """
 
     name: str = "tsn_tiny"
     options: dict[str, Any] = field(default_factory=dict)
     dropout: float = 0.5
     weights: str | None = None
-    weights_source: str = "synapt"
+    weights_source: str = "auto"
 
 
 @dataclass

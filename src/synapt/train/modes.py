@@ -41,15 +41,14 @@ def prepare_model(config: ModelConfig, *, mode: str, num_classes: int, builder: 
     """
     builder = builder or default_builder()
     options = {"dropout": config.dropout, **config.options}
-    if mode in ("finetune", "linear_probe"):
+    if config.weights and config.weights_source in ("auto", "synapt") and _is_synapt_checkpoint(config.weights):
+        # Our own checkpoint: rebuilt with its head, loaded strictly, then given a new head.
         model = _from_checkpoint(config, builder=builder, options=options)
         model.reset_classifier(num_classes)
     else:
         model = builder(config.name, num_classes, **options)
         if config.weights:
-            from synapt.models import load_weights
-
-            load_weights(model, config.weights, source=config.weights_source)
+            _load_foreign(model, config)
     if mode == "linear_probe":
         freeze_backbone(model)
     return model
@@ -76,17 +75,26 @@ def set_train_mode(model: nn.Module, mode: str) -> None:
                 module.eval()
 
 
+def _is_synapt_checkpoint(path: str) -> bool:
+    state = load_checkpoint(path)
+    return isinstance(state.get("meta"), dict) and isinstance(state.get("model"), dict)
+
+
+def _load_foreign(model: nn.Module, config: ModelConfig) -> None:
+    """A published file (ImageNet ResNet, mmaction2, IBM, TimeSformer...) through the models
+    stage's converters; its head is left out (another label set), everything else must land."""
+    from synapt.models import load_weights
+
+    report = load_weights(model, config.weights, source=config.weights_source, exclude=("fc.",))
+    missing = [key for key in report.missing if not key.startswith("fc.")]
+    # An I3D inflated from a 2-D file legitimately lacks nothing; a model half-filled is a mistake.
+    if missing:
+        raise UserError(f"weights {config.weights} (read as {report.source}) leave {len(missing)} keys of "
+                        f"{config.name} random, e.g. {missing[:3]}; check model.name and model.weights_source")
+
+
 def _from_checkpoint(config: ModelConfig, *, builder: ModelBuilder, options: dict) -> nn.Module:
     path = Path(config.weights)
-    if config.weights_source != "synapt":
-        # A foreign checkpoint (e.g. Kinetics weights from another codebase): the models stage
-        # knows its key names; the head it brings is replaced anyway.
-        from synapt.models import load_weights
-
-        head = _foreign_head_size(path)
-        model = builder(config.name, head, **options)
-        load_weights(model, path, source=config.weights_source)
-        return model
     state = load_checkpoint(path)
     weights = model_state_dict(state, path=path)
     meta = state.get("meta", {})
@@ -95,7 +103,7 @@ def _from_checkpoint(config: ModelConfig, *, builder: ModelBuilder, options: dic
     if "fc.weight" not in weights:
         raise UserError(f"checkpoint {path} has no 'fc.weight'; is it a synapt checkpoint? (set model.weights_source)")
     model = builder(config.name, int(weights["fc.weight"].shape[0]), **options)
-    # Strict: every backbone key must match, or the "pre-trained" model would be partly random.
+    # Every backbone key must match, or the "pre-trained" model would be partly random.
     missing, unexpected = model.load_state_dict(weights, strict=False)
     if missing or unexpected:
         raise UserError(
@@ -103,11 +111,3 @@ def _from_checkpoint(config: ModelConfig, *, builder: ModelBuilder, options: dic
             f"missing keys {missing[:5]}, unexpected keys {unexpected[:5]}"
         )
     return model
-
-
-def _foreign_head_size(path: Path) -> int:
-    weights = model_state_dict(load_checkpoint(path), path=path)
-    for key in ("fc.weight", "head.weight", "cls_head.fc_cls.weight"):
-        if key in weights:
-            return int(weights[key].shape[0])
-    return 1000
