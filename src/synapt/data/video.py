@@ -1,0 +1,542 @@
+"""Reading frames from video files and frame folders as uint8 torch tensors.
+
+Every reader returns frames as displayed: ``(T, 3, H, W)`` uint8 RGB, with the container's
+rotation applied and non-square pixels stretched to their display aspect (``W * SAR``), so a
+Kinetics clip coded at 340x256 with SAR 64:51 comes out 427x256, as a player shows it.
+
+The fast path decodes to YUV and converts the whole clip to RGB at once in torch. FFmpeg's
+per-frame ``to_ndarray("rgb24")`` builds a scaler for every frame and spends most of a small
+clip's time there (``synapt bench data`` measures both).
+
+::
+
+    packets ──decode──► YUV 4:2:0 planes (per frame, no conversion)
+                         │  stack the frames that were asked for
+                         ▼
+                 (T, H, W) luma + (T, H/2, W/2) chroma ──one matrix op──► (T, 3, H, W) uint8
+                         │
+                 SAR stretch, rotation ──► frames as displayed
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+FRAME_TEMPLATES = ("img_{:05d}.jpg", "{:05d}.jpg")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".flv", ".wmv")
+
+# Y'CbCr -> R'G'B' matrices (rows R, G, B; columns Y, Cb, Cr) for full-range input; limited
+# ("TV") range is first expanded with the 255/219 and 255/224 factors.
+_KR_KB = {"bt601": (0.299, 0.114), "bt709": (0.2126, 0.0722)}
+
+
+class VideoDecodeError(RuntimeError):
+    """A video that cannot be opened or decoded; the message names the file and the reason."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a video file says about itself (plus, when decoded, how many frames it really has).
+
+    Attributes:
+        path: the file.
+        container: demuxer name (``mov,mp4,m4a,3gp,3g2,mj2``, ``avi``, ``matroska,webm``...).
+        codec: video codec (``h264``, ``mpeg4``, ``vp9``...).
+        num_frames: frames in the file (decoded count when the file was decoded, else the
+            header's count, else video packets counted without decoding).
+        fps: average frame rate, frames per second.
+        duration: seconds.
+        width, height: coded size in pixels.
+        sample_aspect: pixel aspect ratio (width / height of one pixel), 1.0 for square.
+        rotation: degrees counter-clockwise that the display applies (0, 90, 180, 270).
+        display_width, display_height: size of the frames the readers return, pixels.
+        pix_fmt: pixel format of the decoded frames.
+    """
+
+    path: str
+    container: str
+    codec: str
+    num_frames: int
+    fps: float
+    duration: float
+    width: int
+    height: int
+    sample_aspect: float
+    rotation: int
+    display_width: int
+    display_height: int
+    pix_fmt: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def display_size(width: int, height: int, sample_aspect: float, rotation: int) -> tuple[int, int]:
+    """Displayed ``(width, height)`` in pixels of a coded frame: SAR stretches width, then rotation."""
+    shown_width = max(1, round(width * sample_aspect)) if sample_aspect > 0 else width
+    if rotation % 180 == 90:
+        return height, shown_width
+    return shown_width, height
+
+
+def yuv420_to_rgb(
+    luma: torch.Tensor, cb: torch.Tensor, cr: torch.Tensor, *, matrix: str = "bt601", full_range: bool = False
+) -> torch.Tensor:
+    """Convert a stack of YUV 4:2:0 frames to RGB in one go.
+
+    Args:
+        luma: ``(T, H, W)`` uint8.
+        cb, cr: ``(T, ceil(H/2), ceil(W/2))`` uint8 chroma planes.
+        matrix: ``"bt601"`` or ``"bt709"``.
+        full_range: True for JPEG-range (0-255) input, False for TV range (16-235/240).
+
+    Returns:
+        ``(T, 3, H, W)`` uint8 RGB.
+    """
+    height, width = luma.shape[-2:]
+    kr, kb = _KR_KB[matrix]
+    kg = 1.0 - kr - kb
+    y = luma.to(torch.float32)
+    # Nearest chroma upsampling: each chroma sample covers a 2x2 block of luma.
+    u = cb.to(torch.float32).repeat_interleave(2, dim=-2).repeat_interleave(2, dim=-1)[..., :height, :width] - 128.0
+    v = cr.to(torch.float32).repeat_interleave(2, dim=-2).repeat_interleave(2, dim=-1)[..., :height, :width] - 128.0
+    if not full_range:
+        y = (y - 16.0) * (255.0 / 219.0)
+        u = u * (255.0 / 224.0)
+        v = v * (255.0 / 224.0)
+    r = y + (2.0 - 2.0 * kr) * v
+    b = y + (2.0 - 2.0 * kb) * u
+    g = y - (2.0 * kb * (1.0 - kb) / kg) * u - (2.0 * kr * (1.0 - kr) / kg) * v
+    rgb = torch.stack((r, g, b), dim=1)
+    return rgb.round_().clamp_(0, 255).to(torch.uint8)
+
+
+def to_display(frames: torch.Tensor, *, sample_aspect: float, rotation: int) -> torch.Tensor:
+    """Stretch ``(T, C, H, W)`` uint8 frames to square pixels and apply the rotation."""
+    if sample_aspect > 0 and abs(sample_aspect - 1.0) > 1e-3:
+        height, width = frames.shape[-2:]
+        frames = F.interpolate(
+            frames, size=(height, max(1, round(width * sample_aspect))), mode="bilinear", antialias=True, align_corners=False
+        )
+    quarter_turns = (rotation // 90) % 4
+    if quarter_turns:
+        # torch.rot90 turns counter-clockwise as displayed (rows down), like the display matrix.
+        frames = torch.rot90(frames, k=quarter_turns, dims=(-2, -1)).contiguous()
+    return frames
+
+
+class PyAVReader:
+    """Frames of one video file through PyAV.
+
+    Args:
+        path: the video file.
+        convert: ``"torch"`` (fast path: YUV frames converted together in torch) or ``"rgb24"``
+            (FFmpeg's per-frame conversion; the baseline, and the fallback for unusual pixel
+            formats).
+        seek_threshold: when the next wanted frame is more than this many frames ahead, seek to
+            it instead of decoding everything in between (long videos, sparse sampling).
+        threads: decoder threads; 1 inside DataLoader workers, more for a single big video.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, convert: str = "torch", seek_threshold: int = 120, threads: int = 1):
+        import av
+
+        if convert not in ("torch", "rgb24"):
+            raise ValueError(f"convert must be 'torch' or 'rgb24', not {convert!r}")
+        self.path = str(path)
+        self.convert = convert
+        self.seek_threshold = seek_threshold
+        self._av = av
+        try:
+            self._container = av.open(self.path)
+        except (av.FFmpegError, OSError) as err:
+            raise VideoDecodeError(f"{self.path}: cannot open ({_reason(err)})") from err
+        if not self._container.streams.video:
+            self._container.close()
+            raise VideoDecodeError(f"{self.path}: no video stream")
+        self._stream = self._container.streams.video[0]
+        self._stream.thread_count = threads
+        self._num_frames: int | None = None
+        self._rotation: int | None = None
+        self._first_pts: int | None = None
+        # AVI stores no presentation timestamps (FFmpeg guesses them from decode order, out of
+        # order with B-frames), so frames there are only placed by counting from the start.
+        self._can_seek = "avi" not in self._container.format.name.split(",")
+
+    # -- header facts --------------------------------------------------------------------
+    @property
+    def fps(self) -> float:
+        rate = self._stream.average_rate or self._stream.guessed_rate or self._stream.base_rate
+        return float(rate) if rate else 0.0
+
+    @property
+    def sample_aspect(self) -> float:
+        sar = self._stream.sample_aspect_ratio or self._stream.codec_context.sample_aspect_ratio
+        return float(sar) if sar and sar > 0 else 1.0
+
+    @property
+    def duration(self) -> float:
+        stream = self._stream
+        if stream.duration and stream.time_base:
+            return float(stream.duration * stream.time_base)
+        if self._container.duration:
+            return self._container.duration / 1_000_000
+        return 0.0
+
+    @property
+    def num_frames(self) -> int:
+        """Frames in the file: the header's count, else video packets counted (no decoding)."""
+        if self._num_frames is None:
+            frames = self._stream.frames
+            if frames <= 0:
+                frames = self._count_packets()
+            self._num_frames = frames
+        return self._num_frames
+
+    @property
+    def rotation(self) -> int:
+        """Display rotation in degrees counter-clockwise (0, 90, 180 or 270), read from the first frame."""
+        if self._rotation is None:
+            self._rotation = 0
+            try:
+                self._container.seek(0, stream=self._stream)
+                for frame in self._container.decode(self._stream):
+                    self._rotation = round(getattr(frame, "rotation", 0) or 0) % 360
+                    self._first_pts = frame.pts
+                    break
+                self._container.seek(0, stream=self._stream)
+            except self._av.FFmpegError as err:
+                raise VideoDecodeError(f"{self.path}: cannot decode the first frame ({_reason(err)})") from err
+        return self._rotation
+
+    def info(self) -> VideoInfo:
+        cc = self._stream.codec_context
+        rotation = self.rotation
+        width, height = display_size(cc.width, cc.height, self.sample_aspect, rotation)
+        return VideoInfo(
+            path=self.path,
+            container=self._container.format.name,
+            codec=cc.name,
+            num_frames=self.num_frames,
+            fps=self.fps,
+            duration=self.duration,
+            width=cc.width,
+            height=cc.height,
+            sample_aspect=self.sample_aspect,
+            rotation=rotation,
+            display_width=width,
+            display_height=height,
+            pix_fmt=cc.pix_fmt or "",
+        )
+
+    def _count_packets(self) -> int:
+        count = 0
+        with self._av.open(self.path) as container:
+            for packet in container.demux(video=0):
+                if packet.size:
+                    count += 1
+        return count
+
+    # -- decoding ------------------------------------------------------------------------
+    def count_decoded(self) -> int:
+        """Decode the whole file and return its true frame count (raises on corrupt data)."""
+        count = 0
+        try:
+            self._container.seek(0, stream=self._stream)
+            for _ in self._container.decode(self._stream):
+                count += 1
+        except self._av.FFmpegError as err:
+            raise VideoDecodeError(f"{self.path}: decoding failed after {count} frames ({_reason(err)})") from err
+        self._num_frames = count
+        return count
+
+    def get_frames(self, indices: Sequence[int]) -> torch.Tensor:
+        """Frames at 0-based ``indices`` (any order, repeats allowed) as ``(T, 3, H, W)`` uint8.
+
+        Indices past the last decodable frame (headers sometimes overstate the count) get the
+        last decoded frame.
+        """
+        wanted = sorted({int(i) for i in indices})
+        if not wanted:
+            raise ValueError("no frame indices given")
+        if wanted[0] < 0:
+            raise ValueError(f"negative frame index {wanted[0]}")
+        try:
+            decoded = self._decode(wanted)
+        except self._av.FFmpegError as err:
+            raise VideoDecodeError(f"{self.path}: decoding failed ({_reason(err)})") from err
+        if not decoded:
+            raise VideoDecodeError(f"{self.path}: no frame could be decoded")
+        last = max(decoded)
+        ordered = [decoded[min(int(i), last)] if int(i) not in decoded else decoded[int(i)] for i in indices]
+        frames = self._to_rgb(ordered)
+        rotation = self._rotation if self._rotation is not None else round(getattr(ordered[0], "rotation", 0) or 0) % 360
+        self._rotation = rotation
+        return to_display(frames, sample_aspect=self.sample_aspect, rotation=rotation)
+
+    def _decode(self, wanted: list[int]) -> dict[int, object]:
+        """Decode the frames in sorted ``wanted``; returns index -> av.VideoFrame."""
+        stream = self._stream
+        time_base = stream.time_base
+        fps = self.fps
+        seekable = self._can_seek and bool(fps and time_base) and wanted[-1] > self.seek_threshold
+        if seekable:
+            _ = self.rotation  # decodes the first frame once: its timestamp is frame 0
+            seekable = self._first_pts is not None
+        decoded: dict[int, object] = {}
+        self._container.seek(0, stream=stream)
+        frames = self._container.decode(stream)
+        position: int | None = -1  # index of the last decoded frame; None right after a seek
+        sought = -1  # the last target sought: never seek twice for one target
+        k = 0
+        while k < len(wanted):
+            target = wanted[k]
+            if seekable and position is not None and target - position > self.seek_threshold and target > sought:
+                # Seek to the key frame before the target, then decode forward; frame indices
+                # come from timestamps (constant frame rate assumed, as every loader does).
+                sought = target
+                self._container.seek(self._first_pts + int(target / fps / time_base), stream=stream, backward=True)
+                frames = self._container.decode(stream)
+                position = None
+            frame = next(frames, None)
+            if frame is None:
+                break
+            if position is None:
+                if frame.pts is None:
+                    # No timestamp to place the frame: start over without seeking.
+                    return self._decode_from_start(wanted)
+                position = round(float((frame.pts - self._first_pts) * time_base) * fps)
+                if position > target:
+                    # The seek landed after the target (no key frame before it).
+                    return self._decode_from_start(wanted)
+            else:
+                position += 1
+            while k < len(wanted) and wanted[k] <= position:
+                # A timestamp gap may skip an index: it gets the nearest earlier frame.
+                decoded[wanted[k]] = frame
+                k += 1
+        return decoded
+
+    def _decode_from_start(self, wanted: list[int]) -> dict[int, object]:
+        self._can_seek = False
+        return self._decode(wanted)
+
+    def _to_rgb(self, frames: list) -> torch.Tensor:
+        first = frames[0]
+        if self.convert == "torch" and first.format.name in ("yuv420p", "yuvj420p") and all(
+            f.format.name == first.format.name and f.width == first.width and f.height == first.height for f in frames
+        ):
+            return _yuv_frames_to_rgb(frames)
+        return torch.from_numpy(np.stack([f.to_ndarray(format="rgb24") for f in frames])).permute(0, 3, 1, 2).contiguous()
+
+    def close(self) -> None:
+        self._container.close()
+
+    def __enter__(self) -> PyAVReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _plane_array(plane, width: int, height: int) -> np.ndarray:
+    # Planes are padded to line_size bytes per row; keep the visible width only.
+    rows = np.frombuffer(plane, dtype=np.uint8).reshape(-1, plane.line_size)
+    return rows[:height, :width]
+
+
+def _yuv_frames_to_rgb(frames: list) -> torch.Tensor:
+    first = frames[0]
+    width, height = first.width, first.height
+    chroma_w, chroma_h = (width + 1) // 2, (height + 1) // 2
+    luma = np.stack([_plane_array(f.planes[0], width, height) for f in frames])
+    cb = np.stack([_plane_array(f.planes[1], chroma_w, chroma_h) for f in frames])
+    cr = np.stack([_plane_array(f.planes[2], chroma_w, chroma_h) for f in frames])
+    full_range = first.format.name == "yuvj420p" or _color_range(first) == 2
+    matrix = "bt709" if _colorspace(first) == 1 else "bt601"
+    return yuv420_to_rgb(torch.from_numpy(luma), torch.from_numpy(cb), torch.from_numpy(cr), matrix=matrix, full_range=full_range)
+
+
+def _colorspace(frame) -> int:
+    # AVCOL_SPC_BT709 == 1; anything else unspecified is treated as BT.601, as swscale does.
+    value = getattr(frame, "colorspace", 2)
+    return int(value) if value is not None else 2
+
+
+def _color_range(frame) -> int:
+    value = getattr(frame, "color_range", 0)
+    return int(value) if value is not None else 0
+
+
+def _reason(err: BaseException) -> str:
+    text = str(err).strip() or type(err).__name__
+    return text.splitlines()[0]
+
+
+class FrameFolderReader:
+    """Frames stored as JPEG/PNG files in one folder (``img_00001.jpg``, ``00001.jpg``...).
+
+    Args:
+        folder: the frame folder of one video.
+        template: file-name template with one integer field; ``None`` picks the first of
+            ``img_{:05d}.jpg`` and ``{:05d}.jpg`` that exists.
+        start_index: number of the first file; frame folders usually start at 1. Index 0 of
+            ``get_frames`` is this file.
+    """
+
+    def __init__(self, folder: str | os.PathLike, *, template: str | None = None, start_index: int = 1):
+        self.path = str(folder)
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise VideoDecodeError(f"{folder}: frame folder not found")
+        if template is None:
+            template = next((t for t in FRAME_TEMPLATES if (folder / t.format(start_index)).exists()), None)
+            if template is None:
+                raise VideoDecodeError(
+                    f"{folder}: no first frame {' or '.join(t.format(start_index) for t in FRAME_TEMPLATES)} "
+                    "(pass template= and start_index=)"
+                )
+        self.folder = folder
+        self.template = template
+        self.start_index = start_index
+        self._num_frames: int | None = None
+
+    @property
+    def num_frames(self) -> int:
+        if self._num_frames is None:
+            # Count consecutive files from the first: a gap ends the video.
+            names = {p.name for p in self.folder.iterdir()}
+            count = 0
+            while self.template.format(self.start_index + count) in names:
+                count += 1
+            self._num_frames = count
+        return self._num_frames
+
+    @property
+    def fps(self) -> float:
+        return 0.0
+
+    def get_frames(self, indices: Sequence[int]) -> torch.Tensor:
+        from PIL import Image
+
+        cache: dict[int, np.ndarray] = {}
+        out = []
+        for index in indices:
+            index = int(index)
+            if index not in cache:
+                file = self.folder / self.template.format(self.start_index + index)
+                try:
+                    with Image.open(file) as image:
+                        cache[index] = np.asarray(image.convert("RGB"))
+                except OSError as err:
+                    raise VideoDecodeError(f"{file}: cannot read frame ({_reason(err)})") from err
+            out.append(cache[index])
+        return torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2).contiguous()
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> FrameFolderReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+class DecordReader:
+    """Frames through decord (optional extra ``synapt[decord]``), displayed like ``PyAVReader``.
+
+    decord ignores rotation and pixel aspect, so both are read from the header with PyAV and
+    applied here, giving the same frame geometry as the PyAV reader.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, threads: int = 1):
+        try:
+            import decord
+        except ImportError as err:
+            raise VideoDecodeError("the decord backend needs `pip install decord` (or use backend='pyav')") from err
+        self.path = str(path)
+        try:
+            self._reader = decord.VideoReader(self.path, num_threads=threads)
+        except Exception as err:  # decord raises its own DECORDError types
+            raise VideoDecodeError(f"{self.path}: cannot open ({_reason(err)})") from err
+        with PyAVReader(self.path) as header:
+            self.sample_aspect = header.sample_aspect
+            self.rotation = header.rotation
+
+    @property
+    def num_frames(self) -> int:
+        return len(self._reader)
+
+    @property
+    def fps(self) -> float:
+        return float(self._reader.get_avg_fps())
+
+    def get_frames(self, indices: Sequence[int]) -> torch.Tensor:
+        last = self.num_frames - 1
+        try:
+            batch = self._reader.get_batch([min(int(i), last) for i in indices]).asnumpy()
+        except Exception as err:
+            raise VideoDecodeError(f"{self.path}: decoding failed ({_reason(err)})") from err
+        frames = torch.from_numpy(batch).permute(0, 3, 1, 2).contiguous()
+        return to_display(frames, sample_aspect=self.sample_aspect, rotation=self.rotation)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> DecordReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+def open_video(path: str | os.PathLike, *, backend: str = "pyav", **options):
+    """A reader for a video file or a frame folder.
+
+    Args:
+        path: video file, or a folder of frames.
+        backend: ``"pyav"`` (default; fast YUV path), ``"pyav-rgb24"`` (per-frame FFmpeg
+            conversion) or ``"decord"``. Folders always use :class:`FrameFolderReader`.
+        **options: passed to the reader (``template``/``start_index`` for folders,
+            ``seek_threshold``/``threads`` for PyAV).
+    """
+    if os.path.isdir(path):
+        return FrameFolderReader(path, **options)
+    if not os.path.exists(path):
+        raise VideoDecodeError(f"{path}: file not found")
+    if backend == "pyav":
+        return PyAVReader(path, **options)
+    if backend == "pyav-rgb24":
+        return PyAVReader(path, convert="rgb24", **options)
+    if backend == "decord":
+        return DecordReader(path, **options)
+    raise ValueError(f"unknown video backend {backend!r} (pyav, pyav-rgb24, decord)")
+
+
+def sar_fraction(value: float) -> str:
+    """A pixel aspect ratio as a short fraction string, e.g. ``64:51``."""
+    frac = Fraction(value).limit_denominator(1000)
+    return f"{frac.numerator}:{frac.denominator}"
+
+
+__all__ = [
+    "DecordReader",
+    "FrameFolderReader",
+    "PyAVReader",
+    "VideoDecodeError",
+    "VideoInfo",
+    "display_size",
+    "open_video",
+    "to_display",
+    "yuv420_to_rgb",
+]
+

@@ -1,0 +1,34 @@
+"""Shared helpers for the model tests: seeded BatchNorm statistics and parameter counts."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+
+def _randomise_batchnorm(model: nn.Module, *, seed: int = 0) -> None:
+    """Give every BatchNorm non-trivial statistics, so that copying them is actually tested."""
+    gen = torch.Generator().manual_seed(seed)
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            n = m.num_features
+            m.running_mean.copy_(torch.rand(n, generator=gen) * 0.4 - 0.2)
+            m.running_var.copy_(torch.rand(n, generator=gen) + 0.5)
+            m.weight.data.copy_(torch.rand(n, generator=gen) + 0.5)
+            m.bias.data.copy_(torch.rand(n, generator=gen) * 0.4 - 0.2)
+
+
+@pytest.fixture
+def randomise_batchnorm():
+    return _randomise_batchnorm
+
+
+@pytest.fixture
+def num_params():
+    return lambda model: sum(p.numel() for p in model.parameters())
+
+
+@pytest.fixture
+def seeded():
+    torch.manual_seed(0)
