@@ -112,6 +112,8 @@ def epoch_loader(dataset: Dataset, *, batch_size: int, seed: int, epoch: int, sh
         batch_size=batch_size,
         sampler=sampler,
         num_workers=workers,
+        collate_fn=_collate_for(dataset),
+        worker_init_fn=_one_thread if workers > 0 else None,
         pin_memory=pin_memory,
         # A private generator: creating the loader's iterator would otherwise draw its worker
         # base seed from the global torch RNG and shift dropout after a resume.
@@ -119,6 +121,21 @@ def epoch_loader(dataset: Dataset, *, batch_size: int, seed: int, epoch: int, sh
         persistent_workers=False,
         prefetch_factor=4 if workers > 0 else None,
     )
+
+
+def _collate_for(dataset: Dataset):
+    """The data layer's skipping collate when the dataset skips unreadable videos (items are
+    None); a batch whose every item failed comes out as None."""
+    if getattr(dataset, "on_error", "raise") == "skip":
+        from synapt.data.dataset import collate_skip
+
+        return collate_skip
+    return None
+
+
+def _one_thread(_worker_id: int) -> None:
+    # Loader workers share the cores with the training step: one intra-op thread each.
+    torch.set_num_threads(1)
 
 
 def _mix(*numbers: int) -> int:

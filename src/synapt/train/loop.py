@@ -178,8 +178,15 @@ def train(config: TrainConfig, *, out_dir: str | Path, resume: bool = False, dat
                    disable=not (progress and env.is_main), dynamic_ncols=True)
         loss_sum, correct, seen, data_wait = 0.0, 0, 0, 0.0
         epoch_start = waited_from = time.perf_counter()
-        for batch_in_epoch, (video, label, _) in enumerate(loader, start=batch_in_epoch):
+        for batch_in_epoch, batch in enumerate(loader, start=batch_in_epoch):
             data_wait += time.perf_counter() - waited_from
+            # With data.on_error=skip a batch of unreadable videos is None; every rank skips
+            # the step together, or the others would wait forever in the gradient all-reduce.
+            if not all_true(batch is not None, env):
+                bar.update(1)
+                waited_from = time.perf_counter()
+                continue
+            video, label, _ = batch
             lr = lr_at(step, **{k: schedule[k] for k in ("base_lr", "warmup_steps", "total_steps", "min_lr")})
             for group in optimizer.param_groups:
                 group["lr"] = lr
@@ -221,7 +228,8 @@ def train(config: TrainConfig, *, out_dir: str | Path, resume: bool = False, dat
         batch_in_epoch = 0  # the next epoch starts at its first batch
 
         elapsed = time.perf_counter() - epoch_start
-        totals = all_gather_objects((loss_sum, correct, seen, data_wait), env)
+        skipped = datasets.train.reset_errors() if hasattr(datasets.train, "reset_errors") else 0
+        totals = all_gather_objects((loss_sum, correct, seen, data_wait, skipped), env)
         seen_all = sum(t[2] for t in totals)
         record = {
             "kind": "epoch", "epoch": epoch + 1, "step": step, "lr": lr,
@@ -229,6 +237,7 @@ def train(config: TrainConfig, *, out_dir: str | Path, resume: bool = False, dat
             "train_top1": sum(t[1] for t in totals) / max(1, seen_all),
             "clips": seen_all, "time_s": round(elapsed, 3), "clips_per_s": round(seen_all / elapsed, 2),
             "data_wait_share": round(max(t[3] for t in totals) / elapsed, 4),
+            "skipped_clips": sum(t[4] for t in totals),
         }
         _log(out_dir, record, env, writer)
 
