@@ -1,0 +1,52 @@
+"""Two real processes under torchrun (gloo, CPU) give the same metrics as one process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from synapt.train.checkpoint import load_checkpoint
+from synapt.train.loop import train
+
+from .tinyvideo import tiny_builder, toy_datasets
+
+JOB = Path(__file__).with_name("ddp_job.py")
+
+
+def _run(command: list[str]) -> None:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env.pop("RANK", None)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_two_processes_match_one(tmp_path, tiny_config):
+    train(tiny_config("schedule.epochs=1"), out_dir=tmp_path / "pre", datasets=toy_datasets(), builder=tiny_builder,
+          progress=False)
+    weights = str(tmp_path / "pre" / "checkpoints" / "last.pt")
+    _run([sys.executable, str(JOB), str(tmp_path / "one"), "8", weights])
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    _run(torchrun + [str(JOB), str(tmp_path / "two"), "4", weights])
+
+    for name in ("loop", "cached"):
+        one = json.loads((tmp_path / "one" / name / "metrics.json").read_text())
+        two = json.loads((tmp_path / "two" / name / "metrics.json").read_text())
+        assert two["world_size"] == 2 and one["world_size"] == 1
+        for split in ("best", "test"):
+            for key in ("top1", "top5", "mean_class_accuracy", "num_videos"):
+                assert one[split][key] == pytest.approx(two[split][key]), (name, split, key)
+        assert one["test"]["num_videos"] == 11  # padding de-duplicated by video index
+    a = load_checkpoint(tmp_path / "one" / "loop" / "checkpoints" / "last.pt")["model"]
+    b = load_checkpoint(tmp_path / "two" / "loop" / "checkpoints" / "last.pt")["model"]
+    assert torch.allclose(a["fc.weight"], b["fc.weight"], atol=1e-5)
+    epochs_one = [json.loads(l) for l in (tmp_path / "one" / "loop" / "log.jsonl").read_text().splitlines()]
+    epochs_two = [json.loads(l) for l in (tmp_path / "two" / "loop" / "log.jsonl").read_text().splitlines()]
+    assert [e["step"] for e in epochs_one] == [3, 3, 6, 6, 6] == [e["step"] for e in epochs_two]
+    assert epochs_two[0]["clips"] == 24

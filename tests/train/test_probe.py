@@ -1,0 +1,80 @@
+"""Linear probe on cached features: one extraction per (checkpoint, data, view), a grid of heads."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from synapt.errors import UserError
+from synapt.train.checkpoint import load_checkpoint
+from synapt.train.distributed import DistEnv
+from synapt.train.loop import train
+from synapt.train.probe import extract_features, head_scores, train_head
+
+from .tinyvideo import TinyVideoNet, ToyClips, tiny_builder, toy_datasets
+
+
+def test_features_are_forward_features_per_view():
+    torch.manual_seed(0)
+    model = TinyVideoNet(3).eval()
+    data = ToyClips(5, views=2, train=False, size=8)
+    out = extract_features(model, data, env=DistEnv(), batch_size=2, workers=0)
+    assert out["features"].shape == (5, 2, 8)
+    assert out["indices"].tolist() == [0, 1, 2, 3, 4] and out["labels"].tolist() == [0, 1, 2, 0, 1]
+    video, _, _ = data[3]
+    with torch.no_grad():
+        assert torch.allclose(out["features"][3], model.forward_features(video), atol=1e-6)
+
+
+def test_head_learns_separable_features_and_is_seeded():
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.arange(60) % 3
+    features = torch.randn(60, 4, generator=generator) * 0.1 + torch.nn.functional.one_hot(labels, 4).float()
+    kwargs = dict(num_classes=3, lr=0.5, batch_size=8, weight_decay=0.0, epochs=10, seed=1)
+    head = train_head(features, labels, **kwargs)
+    assert (head_scores(head, features).argmax(1) == labels.numpy()).mean() == 1.0
+    again = train_head(features, labels, **kwargs)
+    assert torch.equal(head.weight, again.weight)
+
+
+def _pretrained(tmp_path, tiny_config):
+    run = tmp_path / "pre"
+    train(tiny_config("schedule.epochs=1"), out_dir=run, datasets=toy_datasets(), builder=tiny_builder, progress=False)
+    return run / "checkpoints" / "last.pt"
+
+
+def test_cached_probe_grid_extracts_once_and_writes_a_usable_checkpoint(tmp_path, tiny_config):
+    weights = _pretrained(tmp_path, tiny_config)
+    config = tiny_config("mode=linear_probe", f"model.weights={weights}", "probe.lrs=[0.1, 1.0]",
+                         "probe.batch_sizes=[4, 8]", "probe.weight_decays=[0.0, 0.001]", "probe.epochs=5",
+                         f"probe.cache_dir={tmp_path / 'cache'}")
+    datasets = toy_datasets(num_classes=3)
+    metrics = train(config, out_dir=tmp_path / "lp", datasets=datasets, builder=tiny_builder, progress=False)
+    assert len(metrics["grid"]) == 8
+    best_val = max(point["val"]["top1"] for point in metrics["grid"])
+    assert metrics["best"]["top1"] == best_val
+    assert sorted(p.name.split("-")[0] for p in (tmp_path / "cache").iterdir()) == ["test", "train", "val"]
+    # The checkpoint is the frozen backbone plus the chosen head.
+    before = load_checkpoint(weights)["model"]
+    after = load_checkpoint(tmp_path / "lp" / "checkpoints" / "best.pt")["model"]
+    assert all(torch.equal(before[k], after[k]) for k in before if not k.startswith("fc."))
+
+    # A second run over the same checkpoint and data reads the cache: no clip is loaded again.
+    fetched = toy_datasets(num_classes=3)
+    again = train(config, out_dir=tmp_path / "lp2", datasets=fetched, builder=tiny_builder, progress=False)
+    assert fetched.train.fetches == 0 and fetched.val.fetches == 0 and fetched.test.fetches == 0
+    assert again["test"]["top1"] == metrics["test"]["top1"]
+    lines = [json.loads(line) for line in (tmp_path / "lp" / "log.jsonl").read_text().splitlines()]
+    assert [line["kind"] for line in lines].count("probe") == 8
+
+
+def test_grid_without_val_refuses_to_select_on_test(tmp_path, tiny_config):
+    weights = _pretrained(tmp_path, tiny_config)
+    config = tiny_config("mode=linear_probe", f"model.weights={weights}", "probe.lrs=[0.1, 1.0]")
+    datasets = toy_datasets()
+    datasets.val = None
+    with pytest.raises(UserError, match="needs a 'val' split to select on"):
+        train(config, out_dir=tmp_path / "lp", datasets=datasets, builder=tiny_builder, progress=False)
