@@ -304,6 +304,9 @@ def transfer_row(run: Runner, folder: Path, *, model: str, pretrain: str, suite:
 
     result = run.result(folder)
     test = result["test"]
+    hparams = result["hparams"]
+    if mode == "lp":  # the probe chose its own lr / batch / weight decay on val, inside the run
+        hparams = {f"probe.{k}": result["val"][k] for k in ("lr", "batch_size", "weight_decay") if k in result["val"]}
     matrix = np.asarray(json.loads((folder / "best" / "confusion_test.json").read_text())["matrix"])
     correct = np.zeros(int(matrix.sum()))
     correct[: int(np.trace(matrix))] = 1
@@ -312,7 +315,7 @@ def transfer_row(run: Runner, folder: Path, *, model: str, pretrain: str, suite:
         "mode": "ft" if mode in ("ft", "scratch") else "lp",
         "top1": test["top1"], "top1_ci": list(bootstrap_ci(correct)),
         "mean_class_acc": test.get("mean_class_accuracy"), "top5": test.get("top5"),
-        "val_top1": result["val"].get("top1"), "hparams": result["hparams"], "protocol": test.get("protocol"),
+        "val_top1": result["val"].get("top1"), "hparams": hparams, "protocol": test.get("protocol"),
         "test_clips": int(matrix.sum()),
     }
 
@@ -408,14 +411,15 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
     # 6. Representation bias with the static encoder, and the class-subset study.
     from synapt.bench import bias_stage
 
-    encoder = bias_stage.static_encoder_stage(run, preset=preset, sources=[gen_synthetic, gen_context],
-                                              seed=seed)
+    encoder = bias_stage.static_encoder(run, preset=preset, sources=[gen_synthetic, gen_context], seed=seed)
     bias_rows = []
-    for name, root in [*suite_roots.items(), ("synthetic (pre-training)", synthetic),
-                       ("context_biased (pre-training)", context)]:
-        folder = bias_stage.bias_measure_stage(run, dataset=name, data_root=root, encoder=encoder, preset=preset)
-        if not dry_run:
-            bias_rows.append(run.result(folder))
+    measured = [(name, root, "test") for name, root in suite_roots.items()]
+    measured += [("synthetic (pre-training)", synthetic, "val"), ("context_biased (pre-training)", context, "val")]
+    for name, root, split in measured:
+        row = bias_stage.measure_bias(run, dataset=name, data_root=root, encoder=encoder, preset=preset,
+                                      test_split=split)
+        if row is not None:
+            bias_rows.append(row)
     mixed = curate_mixed_suite(run, suite_roots=suite_roots, suites=classes.suites, seed=seed)
     subset_folder = bias_stage.bias_subset_stage(run, data_root=mixed, encoder=encoder, preset=preset,
                                                  checkpoints=first_checkpoints)
@@ -434,7 +438,7 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
         "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}",
         "rows": rows,
         "bias": bias_rows,
-        "bias_encoder": run.result(encoder)["encoder"],
+        "bias_encoder": encoder["description"],
         "studies": studies,
         "suites": {s.name: {"title": s.title, "kind": s.kind, "description": s.description,
                             "classes": len(s.classes) if s.is_proxy else None} for s in suites},

@@ -61,19 +61,19 @@ def write_context_dataset(sources: list[Path], out: Path, *, val_fraction: float
     return out
 
 
-def static_encoder_stage(run, *, preset: Preset, sources: list[Path], seed: int = 0) -> Path:
-    """Train (or name) the static encoder; the stage result says which encoder it is."""
+def static_encoder(run, *, preset: Preset, sources: list[Path], seed: int = 0) -> dict:
+    """Train (or name) the static encoder; returns {"encoder", "model", "checkpoint", "weights_source"}.
+
+    Everything returned follows from the stage's folder, so a dry run plans the probes that
+    use the encoder exactly as the real run will key them.
+    """
     from synapt.bench.benchmark import train_config, train_trial
 
     model = preset.static_encoder
     if preset.static_weights:
-        config = {"model": model, "weights": preset.static_weights}
-
-        def named(folder: Path) -> dict:
-            return {"encoder": f"{model} from {Path(preset.static_weights).name} (torchvision ImageNet)",
-                    "model": model, "checkpoint": preset.static_weights, "weights_source": "torchvision"}
-
-        return run.stage("static-encoder", config, named)
+        return {"encoder": f"imagenet:{model}",
+                "description": f"{model} from {Path(preset.static_weights).name} (torchvision ImageNet weights)",
+                "model": model, "checkpoint": preset.static_weights, "weights_source": "torchvision"}
 
     config = {"sources": [str(s) for s in sources], "model": model, "epochs": preset.static_encoder_epochs,
               "size": preset.train_size, "seed": seed}
@@ -87,13 +87,13 @@ def static_encoder_stage(run, *, preset: Preset, sources: list[Path], seed: int 
         cfg["eval"] = {"num_clips": 1, "num_crops": 1}
         result = train_trial(cfg, folder)
         classes = json.loads((data / "classes.json").read_text())
-        return {"encoder": f"static context encoder ({model} trained on single generated frames to recognise "
-                           f"{len(classes)} scene-kind/distractor combinations; val top-1 "
-                           f"{100 * result['val'].get('top1', float('nan')):.1f}%)",
-                "model": model, "checkpoint": str(folder / "run" / "checkpoints" / "best.pt"),
-                "weights_source": "synapt"}
+        return {"context_classes": len(classes), "val_top1": result["val"].get("top1")}
 
-    return run.stage("static-encoder", config, work)
+    folder = run.stage("static-encoder", config, work)
+    return {"encoder": f"static-context:{model}",
+            "description": f"static context encoder: {model} trained on single generated frames to recognise the "
+                           f"scene kind and the distractor shape (context, never motion)",
+            "model": model, "checkpoint": str(folder / "run" / "checkpoints" / "best.pt"), "weights_source": "synapt"}
 
 
 def _probe_config(preset: Preset, *, data_root: Path, encoder: dict, test_split: str) -> dict:
@@ -110,6 +110,7 @@ def _probe_config(preset: Preset, *, data_root: Path, encoder: dict, test_split:
 
 
 def _probe(run, name: str, cfg: dict) -> Path:
+    """A linear probe run; its result has test top-1 and per-class recall (from the confusion matrix)."""
     from synapt.bench.benchmark import train_trial
 
     def work(folder: Path) -> dict:
@@ -122,31 +123,19 @@ def _probe(run, name: str, cfg: dict) -> Path:
     return run.stage(name, {"probe": cfg}, work)
 
 
-def _has_split(root: Path, split: str) -> bool:
-    with (root / "manifest.jsonl").open() as handle:
-        return any(json.loads(line).get("split") == split for line in handle if line.strip())
-
-
-def bias_measure_stage(run, *, dataset: str, data_root: Path, encoder: Path, preset: Preset) -> Path:
-    """M, M_rnd and B of one dataset under the static encoder."""
+def measure_bias(run, *, dataset: str, data_root: Path, encoder: dict, preset: Preset, test_split: str) -> dict | None:
+    """{"dataset", "encoder", "M", "M_rnd", "B", "B_log2"} of one dataset (None in a dry run)."""
+    probe = _probe(run, f"bias-probe-{_slug(dataset)}",
+                   _probe_config(preset, data_root=data_root, encoder=encoder, test_split=test_split))
     if run.dry_run:
-        return run.stage(f"bias-{dataset}", {"data": str(data_root)}, lambda f: {})
-    info = run.result(encoder)
-    test_split = "test" if _has_split(data_root, "test") else "val"
-    probe = _probe(run, f"bias-probe-{_slug(dataset)}", _probe_config(preset, data_root=data_root, encoder=info,
-                                                                      test_split=test_split))
+        return None
     measured = run.result(probe)
-
-    def work(folder: Path) -> dict:
-        m, k = measured["top1"], measured["num_classes"]
-        return {"dataset": dataset, "encoder": info["encoder"], "M": m, "M_rnd": 1.0 / k,
-                "B": representation_bias(max(m, 1e-6), k), "B_log2": representation_bias_bits(max(m, 1e-6), k),
-                "split": test_split}
-
-    return run.stage(f"bias-{_slug(dataset)}", {"probe": str(probe)}, work)
+    m, k = max(measured["top1"], 1e-6), measured["num_classes"]
+    return {"dataset": dataset, "encoder": encoder["encoder"], "M": measured["top1"], "M_rnd": 1.0 / k,
+            "B": representation_bias(m, k), "B_log2": representation_bias_bits(m, k), "split": test_split}
 
 
-def bias_subset_stage(run, *, data_root: Path, encoder: Path, preset: Preset, checkpoints: dict[str, Path]) -> Path:
+def bias_subset_stage(run, *, data_root: Path, encoder: dict, preset: Preset, checkpoints: dict[str, Path]) -> Path:
     """Figure 2: class subsets from low to high static bias, and the transfer ratio on each.
 
     The classes of the mixed proxy suite are ranked by the static probe's per-class accuracy;
@@ -157,11 +146,12 @@ def bias_subset_stage(run, *, data_root: Path, encoder: Path, preset: Preset, ch
 
     size, count = preset.bias_subsets
     config = {"data": str(data_root), "size": size, "count": count, "checkpoints": {k: str(v) for k, v in checkpoints.items()}}
+    mixed = _probe(run, "bias-probe-mixed", _probe_config(preset, data_root=data_root, encoder=encoder,
+                                                           test_split="test"))
     if run.dry_run:
         return run.stage("bias-subsets", config, lambda f: {})
-    info = run.result(encoder)
-    full = run.result(_probe(run, "bias-probe-mixed", _probe_config(preset, data_root=data_root, encoder=info,
-                                                                    test_split="test")))
+    full = run.result(mixed)
+    info = encoder
     classes = [c["name"] for c in json.loads((data_root / "classes.json").read_text())]
     subsets = bias_ranked_subsets({int(c): a for c, a in full["per_class"].items()}, subset_size=size,
                                   num_subsets=count)
