@@ -46,7 +46,7 @@ def sample_camera(
         view = rng.uniform(1.2, 2.0) if close_up else subject_height * rng.uniform(2.2, 3.5)
     elif close_up:
         elevation = float(rng.uniform(-60, -20))
-        view = rng.uniform(0.8, 1.2)
+        view = rng.uniform(0.6, 1.0)
     else:
         elevation = float(rng.uniform(-35, -3))
         view = subject_height * rng.uniform(1.25, 1.7)

@@ -371,15 +371,15 @@ def throw_ball():
         release = timing.start + 0.52 * timing.duration
         heading = np.array([math.cos(math.radians(facing)), math.sin(math.radians(facing)), 0.0])
         params.update(facing=round(facing, 3), handedness=side, release_s=round(release, 4))
-        radius = 0.06
+        radius = 0.08
         return Performance(
             pose=styled(lambda t: keys(timing.phase(t)), style, mirror=side == "left"),
             facing=facing,
             physics=True,
             # The ball sits in the hand; it is snapped to the hand when the attachment starts.
             attachments=[Attachment("ball", f"hand_{side[0]}", 0.0, release, release_gain=0.6,
-                                    release_boost=tuple(heading * 4.0 + np.array([0, 0, 2.0])), snap=(0.0, 0.0, -0.05))],  # fmt: skip
-            props_xml=_prop_ball("ball", (0, 0, 5.0), radius, _bright(ctx.rng), mass=0.2),
+                                    release_boost=tuple(heading * 4.0 + np.array([0, 0, 2.0])), snap=(0.0, 0.0, -0.07))],  # fmt: skip
+            props_xml=_prop_ball("ball", (0, 0, 5.0), radius, [0.95, 0.85, 0.1], mass=0.2),
             params=params,
         )
 
@@ -439,14 +439,14 @@ def push_box():
         style, params = _common(ctx)
         facing = float(ctx.cam_azimuth + ctx.rng.choice([90.0, -90.0]) + ctx.rng.uniform(-30, 30))
         d = ctx.dims
-        half = (0.25, 0.3, 0.3)
-        reach = d.upper_arm + d.forearm
+        # A box about hip to chest high whose near face meets the hands of the pushing pose.
+        half = (0.25, 0.32, 0.26 * ctx.actor.height)
         speed_ms = 0.45 * style["speed"]
         push_end = float(ctx.rng.uniform(1.3, 1.8))
         base = _world((0.0, 0.0), facing, -0.5)[:2]
-        box = _world(base, facing, reach * 0.75 + half[0] + 0.05, 0.0, half[2])
+        box = _world(base, facing, 0.36 * ctx.actor.height + half[0], 0.0, half[2])
         params.update(facing=round(facing, 3), push_speed_ms=round(speed_ms, 4), push_end_s=round(push_end, 4))
-        arms = {"sh_l_flex": 80, "sh_r_flex": 80, "elbow_l": 35, "elbow_r": 35, "abd_flex": 20}
+        arms = {"sh_l_flex": 65, "sh_r_flex": 65, "elbow_l": 30, "elbow_r": 30, "abd_flex": 25}
         start = float(ctx.rng.uniform(0, 1))
 
         def raw(t: float) -> dict:
