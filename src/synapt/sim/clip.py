@@ -160,24 +160,68 @@ class _World:
             self.anchor = None
         self.mocap = {name: m.body_mocapid[m.body(name).id] for name in perf.hands}
         self.ragdolled = False
-        if "place_box_at_s" in perf.params:
-            self._place_box_under_hands()
+        self.corrections: list[tuple[dict[str, float], object]] = []
+        if perf.pose is not None:
+            self.pose_actor(0.0)  # sets the planted-feet anchor from the first pose
+            for reach in perf.reaches:
+                self.corrections.append((self.solve_reach(reach), reach))
+        if perf.params.get("box_starts_in_hands"):
+            self._put_box_in_hands()
 
-    def _place_box_under_hands(self) -> None:
-        """Put the box where the actor's hands are at the grasp (or, if it starts held, at t=0).
+    def solve_reach(self, reach) -> dict[str, float]:
+        """Joint offsets (degrees) that bring ``reach.sites`` to their targets at ``reach.at``.
 
-        The motion decides where the hands reach; the object goes there, so the grasp is exact
-        whatever the body size and the sampled amplitude.
+        Damped least squares on the site Jacobians, restricted to ``reach.joints`` and clipped
+        to the joint ranges; about 20 iterations reach millimetres when the target is in reach,
+        and the closest pose otherwise.
         """
-        perf, d, m = self.perf, self.data, self.model
-        held = perf.params.get("reverse", False)
-        self.pose_actor(0.0 if held else perf.params["place_box_at_s"])
-        self.mj.mj_kinematics(m, d)
+        mj, m, d = self.mj, self.model, self.data
+        self.pose_actor(reach.at)
+        qadr = np.array([m.jnt_qposadr[m.joint(j).id] for j in reach.joints])
+        dadr = np.array([m.jnt_dofadr[m.joint(j).id] for j in reach.joints])
+        ranges = np.array([m.jnt_range[m.joint(j).id] for j in reach.joints])
+        sites = [m.site(ACTOR_PREFIX + s).id for s in reach.targets]
+        goal = np.concatenate([np.asarray(p, dtype=float) for p in reach.targets.values()])
+        start = d.qpos[qadr].copy()
+        jac = np.zeros((3, m.nv))
+
+        def error(q: np.ndarray) -> np.ndarray:
+            d.qpos[qadr] = q
+            mj.mj_kinematics(m, d)
+            return goal - np.concatenate([d.site_xpos[s] for s in sites])
+
+        q = start.copy()
+        err = error(q)
+        for _ in range(40):
+            if np.linalg.norm(err) < 1e-3:
+                break
+            mj.mj_comPos(m, d)
+            rows = []
+            for s in sites:
+                mj.mj_jacSite(m, d, jac, None, s)
+                rows.append(jac[:, dadr].copy())
+            J = np.concatenate(rows)
+            step = J.T @ np.linalg.solve(J @ J.T + 1e-2 * np.eye(len(goal)), err)
+            # Backtrack: joint limits make the linearisation lie; only accept improvements.
+            for scale in (1.0, 0.5, 0.25, 0.1):
+                trial = np.clip(q + np.clip(scale * step, -0.3, 0.3), ranges[:, 0], ranges[:, 1])
+                trial_err = error(trial)
+                if np.linalg.norm(trial_err) < np.linalg.norm(err):
+                    q, err = trial, trial_err
+                    break
+            else:
+                break
+        error(q)
+        return {j: float(np.degrees(v)) for j, v in zip(reach.joints, q - start)}
+
+    def _put_box_in_hands(self) -> None:
+        """A box the actor holds from the start goes between its hands at t = 0."""
+        d = self.data
+        self.pose_actor(0.0)
+        self.mj.mj_kinematics(self.model, d)
         hands = (self.hand_position("hand_l") + self.hand_position("hand_r")) / 2
-        half = perf.params["box_half"]
         qa, _ = self.free_adr("box")
-        d.qpos[qa : qa + 3] = (hands[0], hands[1], hands[2] - half - 0.03) if held else (hands[0], hands[1], half)
-        self.anchor = None
+        d.qpos[qa : qa + 3] = hands
 
     def _set_textures(self, pixels: dict[str, np.ndarray]) -> None:
         m = self.model
@@ -199,6 +243,10 @@ class _World:
         """Set the actor's joints and root from the program at time ``t`` (kinematic)."""
         mj, d, perf = self.mj, self.data, self.perf
         pose = perf.pose(t)
+        for offsets, reach in getattr(self, "corrections", ()):
+            w = reach.weight(t)
+            for j, delta in offsets.items():
+                pose[j] = pose.get(j, 0.0) + w * delta
         q = d.qpos
         for j, adr in self.joint_adr.items():
             q[adr] = math.radians(pose.get(j, 0.0))

@@ -17,6 +17,7 @@ from synapt.sim.actions.motion import (
     Impulse,
     Keyframes,
     Performance,
+    Reach,
     sample_style,
     sample_timing,
     styled,
@@ -387,29 +388,45 @@ def throw_ball():
 
 
 def pick_up(reverse: bool = False):
-    """Bend, grasp a box on the floor and stand up with it (``reverse``: put it down)."""
-    low = {"abd_flex": 75, "hip_l_flex": 40, "hip_r_flex": 40, "knee_l": 55, "knee_r": 55, "sh_r_flex": 75,
-           "sh_l_flex": 75, "elbow_r": 5, "elbow_l": 5, "neck_flex": -10}  # fmt: skip
+    """Bend, grasp a box on the floor and stand up with it (``reverse``: put it down).
+
+    The box's spot is sampled; inverse kinematics (``Reach``) brings both hands to its sides
+    at the grasp, whatever the body size and the sampled amplitude.
+    """
+    # A squat lift: knees and hips bend, so the hands get near the floor with a straight back.
+    low = {"abd_flex": 45, "hip_l_flex": 95, "hip_r_flex": 95, "knee_l": 115, "knee_r": 115, "ankle_l": 25,
+           "ankle_r": 25, "sh_r_flex": 70, "sh_l_flex": 70, "elbow_r": 5, "elbow_l": 5, "neck_flex": -10}  # fmt: skip
     held = {"sh_r_flex": 45, "sh_l_flex": 45, "elbow_r": 60, "elbow_l": 60, "sh_r_abd": 0, "sh_l_abd": 0}
     keys = Keyframes([(0.0, held), (0.5, low), (0.6, low), (1.0, {})] if reverse else [(0.0, {}), (0.4, low), (0.5, low), (1.0, held)])
+    arms = ("abd_flex", "sh_l_flex", "sh_l_abd", "elbow_l", "sh_r_flex", "sh_r_abd", "elbow_r")
 
     def program(ctx: ActionContext) -> Performance:
         style, params = _common(ctx, reverse=reverse)
         timing = sample_timing(ctx.rng, nominal=1.6, seconds=ctx.seconds, speed=style["speed"])
         facing = float(ctx.cam_azimuth + ctx.rng.choice([90.0, -90.0]) + ctx.rng.uniform(-45, 45))
         half = float(ctx.rng.uniform(0.08, 0.14))
+        ahead = float(ctx.rng.uniform(0.13, 0.19)) * ctx.actor.height
         grasp = timing.start + (0.55 if reverse else 0.45) * timing.duration
-        params.update(facing=round(facing, 3), box_half_m=round(half, 4), grasp_s=round(grasp, 4))
+        params.update(facing=round(facing, 3), box_half_m=round(half, 4), box_ahead_m=round(ahead, 4), grasp_s=round(grasp, 4))
         pose = styled(lambda t: keys(timing.phase(t)), style)
-        # The box starts far away and is placed under the hands in `_place_box`: the actor's
-        # reach decides where the object must be (an inverse problem solved on the model).
+        spot = _world((0.0, 0.0), facing, ahead, 0.0, half)
+        grip = half + ctx.dims.hand_r * 0.8
+        reach = Reach(
+            at=grasp,
+            # The hands hold the box by the upper edges of its sides.
+            targets={"hand_l": _world(spot[:2], facing, 0.0, grip, half * 1.8), "hand_r": _world(spot[:2], facing, 0.0, -grip, half * 1.8)},
+            joints=arms,
+            window=(timing.start, timing.start + timing.duration),
+        )
         if reverse:
-            att = Attachment("box", "hand_r", 0.0, grasp)
+            att = Attachment("box", "hand_r", 0.0, grasp + 0.02)
+            box_at = (0.0, 0.0, 5.0)  # moved between the hands at t = 0 by the world
         else:
             att = Attachment("box", "hand_r", grasp, 10.0)
-        return Performance(pose=pose, facing=facing, physics=True, attachments=[att], plant=True,
-                           props_xml=_prop_box("box", (0, 0, half), (half, half, half), _bright(ctx.rng), mass=0.6),
-                           params={**params, "place_box_at_s": round(grasp, 4), "box_half": half})  # fmt: skip
+            box_at = spot
+        return Performance(pose=pose, facing=facing, physics=True, attachments=[att], reaches=[reach], plant=True,
+                           props_xml=_prop_box("box", box_at, (half, half, half), _bright(ctx.rng), mass=0.6),
+                           params={**params, "box_starts_in_hands": reverse})  # fmt: skip
 
     return program
 
