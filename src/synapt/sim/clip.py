@@ -58,6 +58,7 @@ def plan_clip(
     context_bias: float = 0.0,
     global_seed: int = 0,
     scene_kinds: tuple[str, ...] | None = None,
+    actor_distribution: actor_mod.ActorDistribution = actor_mod.ActorDistribution(),
 ) -> ClipPlan:
     """Sample a clip of class ``spec`` (a ``catalog.ClassSpec``) from ``seed``.
 
@@ -67,9 +68,12 @@ def plan_clip(
         context_bias: probability that the scene comes from the class's own pool.
         global_seed: seeds the per-class context pools.
         scene_kinds: allowed scene kinds (None: all).
+        actor_distribution: distributions of body and sensitive attributes.
     """
+    from synapt.sim.dataset import distribution_dict
+
     rng = np.random.default_rng(seed)
-    actor = actor_mod.sample_actor(rng)
+    actor = actor_mod.sample_actor(rng, actor_distribution)
     dims = actor_mod.body_dims(actor)
     context = choose_context(rng, class_id=spec.id, global_seed=global_seed, bias=context_bias, scene_kinds=scene_kinds)
     kind = context["kind"]
@@ -117,6 +121,7 @@ def plan_clip(
         "clip_seconds": CLIP_SECONDS,
         "substeps": substeps,
         "actor": actor.as_dict(),
+        "actor_distribution": distribution_dict(actor_distribution),
         "camera": cam,
         "scene": scene,
         "action": perf.params,
