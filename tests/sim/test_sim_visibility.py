@@ -22,3 +22,15 @@ def test_class_has_motion_and_a_visible_subject(spec):
     change = np.abs(np.diff(rgb, axis=0)).mean(axis=(1, 2, 3)).max()
     mask_change = (subject[1:] != subject[:-1]).mean(axis=(1, 2)).max()
     assert change > 0.5 or mask_change > 0.002, f"no motion (pixel {change:.3f}, mask {mask_change:.4f})"
+
+
+def test_high_quality_adds_shadows_and_antialiasing():
+    spec = CLASSES[6]  # sit_down
+    frames = {}
+    for quality in ("fast", "high"):
+        task = ClipTask(spec.name, 0, 0, clip_seed(1, spec.id, 0), 2, 30, 32, quality, 0.0, 1, None, ("rgb",))
+        frames[quality] = make_clip(task)[1].rgb.astype(float)
+    diff = np.abs(frames["high"] - frames["fast"]).mean()
+    assert 0.2 < diff < 40  # same scene, different lighting and edges
+    # Shadows only darken: the high-quality frames are darker on average.
+    assert frames["high"].mean() < frames["fast"].mean()
