@@ -6,7 +6,7 @@ import pytest
 from synapt.sim.actions.motion import Keyframes, Reach
 from synapt.sim.actor import mirror_pose
 from synapt.sim.catalog import BY_NAME
-from synapt.sim.clip import _World, plan_clip
+from synapt.sim.clip import ClipWorld, plan_clip
 
 
 def test_keyframes_ease_between_keys_and_hold_the_ends():
@@ -32,7 +32,7 @@ def test_reach_weight_ramps_in_and_out():
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
 def test_inverse_kinematics_puts_both_hands_on_the_box(seed):
     plan = plan_clip(BY_NAME["pick_up_object"], seed=seed, frames=8, size=32)
-    world = _World(plan)
+    world = ClipWorld(plan)
     reach = plan.performance.reaches[0]
     world.pose_actor(reach.at)
     world.mj.mj_kinematics(world.model, world.data)

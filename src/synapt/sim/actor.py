@@ -85,6 +85,15 @@ class ActorDistribution:
     height_sd_m: float = 0.09
     girth_range: tuple[float, float] = (0.8, 1.35)
 
+    def as_dict(self) -> dict:
+        """JSON-able form (lists), as recorded in the manifest."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, row: dict | None) -> ActorDistribution:
+        """Inverse of :meth:`as_dict` (None gives the defaults)."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in (row or {}).items()})
+
 
 @dataclass(frozen=True)
 class ActorParams:

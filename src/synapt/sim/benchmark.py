@@ -37,7 +37,7 @@ def _bare_fps(tasks, *, frames: int) -> float:
     Not timed: sampling the clip parameters and synthesising the texture pixels (the scene
     description is given), encoding, hashing and files.
     """
-    from synapt.sim.clip import CLIP_SECONDS, _World, plan_clip, texture_pixels
+    from synapt.sim.clip import CLIP_SECONDS, ClipWorld, plan_clip, texture_pixels
     from synapt.sim.camera import camera_pose
     from synapt.sim.catalog import BY_NAME
     from synapt.sim.dataset import _renderer
@@ -50,7 +50,7 @@ def _bare_fps(tasks, *, frames: int) -> float:
         pixels = texture_pixels(plan.textures)
         cams = [camera_pose(plan.params["camera"], f / (frames - 1)) for f in range(frames)]
         start = time.perf_counter()
-        world = _World(plan, pixels=pixels)
+        world = ClipWorld(plan, pixels=pixels)
         renderer.bind(world.model)
         mj, m, d = world.mj, world.model, world.data
         perf = plan.performance

@@ -70,8 +70,6 @@ def plan_clip(
         scene_kinds: allowed scene kinds (None: all).
         actor_distribution: distributions of body and sensitive attributes.
     """
-    from synapt.sim.dataset import distribution_dict
-
     rng = np.random.default_rng(seed)
     actor = actor_mod.sample_actor(rng, actor_distribution)
     dims = actor_mod.body_dims(actor)
@@ -110,7 +108,7 @@ def plan_clip(
         timestep=frame_dt / substeps,
         cam_azimuth=cam["azimuth"],
     )
-    textures = {**{k: v for k, v in scene["textures"].items()}, "top": actor_mod.top_texture(actor)}
+    textures = {**scene["textures"], "top": actor_mod.top_texture(actor)}
     params = {
         "class_id": spec.id,
         "global_seed": global_seed,
@@ -121,7 +119,7 @@ def plan_clip(
         "clip_seconds": CLIP_SECONDS,
         "substeps": substeps,
         "actor": actor.as_dict(),
-        "actor_distribution": distribution_dict(actor_distribution),
+        "actor_distribution": actor_distribution.as_dict(),
         "camera": cam,
         "scene": scene,
         "action": perf.params,
@@ -137,7 +135,7 @@ def texture_pixels(textures: dict) -> dict[str, np.ndarray]:
     }
 
 
-class _World:
+class ClipWorld:
     """Compiled model, data and the name lookups the simulation loop needs."""
 
     def __init__(self, plan: ClipPlan, *, pixels: dict[str, np.ndarray] | None = None) -> None:
@@ -357,7 +355,7 @@ def actor_from_params(row: dict) -> actor_mod.ActorParams:
 
 def render_clip(plan: ClipPlan, renderer, *, modalities: tuple[str, ...] = ("rgb",)) -> ClipFrames:
     """Simulate and render ``plan`` with a bound-per-clip :class:`render.FrameRenderer`."""
-    world = _World(plan)
+    world = ClipWorld(plan)
     mj, m, d = world.mj, world.model, world.data
     renderer.bind(m)
     frames, size = plan.frames, plan.size
@@ -395,7 +393,7 @@ def render_clip(plan: ClipPlan, renderer, *, modalities: tuple[str, ...] = ("rgb
     return ClipFrames(rgb=rgb, extras=out)
 
 
-def _collect_extras(world: _World, renderer, plan: ClipPlan, want: set, extras: dict) -> None:
+def _collect_extras(world: ClipWorld, renderer, plan: ClipPlan, want: set, extras: dict) -> None:
     m, d = world.model, world.data
     position, forward, up = renderer.camera_frame()
     k = intrinsics(plan.params["camera"]["fovy"], plan.size, plan.size)

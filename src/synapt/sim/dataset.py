@@ -287,24 +287,13 @@ def generate_dataset(
     settings = {"classes": [s.name for s in specs], "per_class": per_class, "frames": frames, "fps": fps, "size": size,
                 "seed": seed, "context_bias": float(context_bias), "modalities": list(tasks[0].modalities),
                 "quality": quality, "scene_kinds": list(scene_kinds) if scene_kinds else None,
-                "actor_distribution": distribution_dict(tasks[0].actor_distribution)}  # fmt: skip
+                "actor_distribution": tasks[0].actor_distribution.as_dict()}  # fmt: skip
     _check_settings(out, settings)
     mine = [t for k, t in enumerate(tasks) if part is None or k % part[1] == part[0]]
     todo = [t for t in mine if not _done(out, t)]
     _run(todo, out, workers=workers, progress=progress, ray_address=ray_address, total=len(mine))
     write_index(out, specs=specs, expected=len(tasks))
     return out
-
-
-def distribution_dict(dist: ActorDistribution) -> dict:
-    """JSON-able form of a distribution (lists, as it reads back from a manifest)."""
-    from dataclasses import asdict
-
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(dist).items()}
-
-
-def distribution_from_dict(row: dict | None) -> ActorDistribution:
-    return ActorDistribution(**{k: tuple(v) if isinstance(v, list) else v for k, v in (row or {}).items()})
 
 
 def _check_settings(out: Path, settings: dict) -> None:
