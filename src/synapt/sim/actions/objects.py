@@ -9,8 +9,6 @@ rolls and spins start with an impulse at the touch. Directions are in the camera
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from synapt.sim.actions.motion import ActionContext, Attachment, Impulse, Performance, sample_timing, smoothstep
