@@ -442,10 +442,10 @@ def drink():
         facing = _facing(ctx, spread=80)
         params.update(facing=round(facing, 3), handedness=side)
         rgb = _bright(ctx.rng)
-        cup = (f'<body name="cup" pos="0 0 5"><freejoint name="cup_free"/><geom name="cup" type="cylinder" size="0.04 0.06" '
+        cup = (f'<body name="cup" pos="0 0 5"><freejoint name="cup_free"/><geom name="cup" type="cylinder" size="0.045 0.075" '
                f'rgba="{rgb[0]} {rgb[1]} {rgb[2]} 1" mass="0.2"/></body>')  # fmt: skip
         return Performance(pose=styled(lambda t: keys(timing.phase(t)), style, mirror=side == "left"), facing=facing,
-                           physics=True, attachments=[Attachment("cup", f"hand_{side[0]}", 0.0, 10.0, snap=(0.0, 0.0, -0.02))], props_xml=cup,
+                           physics=True, attachments=[Attachment("cup", f"hand_{side[0]}", 0.0, 10.0, snap=(0.0, 0.0, 0.05))], props_xml=cup,
                            params=params)  # fmt: skip
 
     return program
