@@ -34,3 +34,17 @@ def test_high_quality_adds_shadows_and_antialiasing():
     assert 0.2 < diff < 40  # same scene, different lighting and edges
     # Shadows only darken: the high-quality frames are darker on average.
     assert frames["high"].mean() < frames["fast"].mean()
+
+
+def test_projected_joints_land_on_actor_pixels():
+    """Pose, camera and segmentation modalities agree: 2-D joints fall on the actor's mask."""
+    spec = CLASSES[0]
+    task = ClipTask(spec.name, 0, 0, clip_seed(2, spec.id, 0), 3, 30, 64, "fast", 0.0, 2, None, ("rgb", "segmentation", "pose"))
+    _, clip = make_clip(task)
+    joints, parts = clip.extras["joints2d"], clip.extras["body_part"]
+    hits = []
+    for f in range(joints.shape[0]):
+        for u, v in np.round(joints[f]).astype(int):
+            if 0 <= u < 64 and 0 <= v < 64:
+                hits.append((parts[f, max(v - 1, 0) : v + 2, max(u - 1, 0) : u + 2] > 0).any())
+    assert len(hits) >= 30 and np.mean(hits) > 0.9
