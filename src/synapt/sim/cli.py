@@ -58,7 +58,7 @@ def register(commands, bench) -> None:
     p = bench.add_parser("generate", help="generator frame rate vs a bare physics+render loop, 2 vs 1 workers, KB per clip")
     p.add_argument("--json", action="store_true")
     p.add_argument("--clips", type=int, default=50, help="clips of the end-to-end vs bare measurement")
-    p.add_argument("--worker-clips", type=int, default=160, help="clips of the 1 vs 2 workers measurement")
+    p.add_argument("--worker-clips", type=int, default=100, help="clips per worker count (two runs each, A-B-B-A)")
     p.add_argument("--frames", type=int, default=16)
     p.add_argument("--size", type=int, default=112)
     p.set_defaults(func=_bench)
