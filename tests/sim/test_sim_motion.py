@@ -44,3 +44,18 @@ def test_inverse_kinematics_puts_both_hands_on_the_box(seed):
     world.mj.mj_kinematics(world.model, world.data)
     misses = [np.linalg.norm(world.hand_position(s) - np.asarray(t)) for s, t in reach.targets.items()]
     assert max(misses) > 0.03
+
+
+@pytest.mark.parametrize("name, seated_at", [("sit_down", 1e9), ("stand_up", 0.0)])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_seated_pelvis_is_over_the_stool(name, seated_at, seed):
+    plan = plan_clip(BY_NAME[name], seed=seed, frames=8, size=32)
+    world = ClipWorld(plan)
+    t = min(seated_at, plan.params["action"]["start_s"] + plan.params["action"]["duration_s"])
+    world.pose_actor(t)
+    world.mj.mj_kinematics(world.model, world.data)
+    m, d = world.model, world.data
+    pelvis = d.xpos[m.body("actor_pelvis").id]
+    stool = d.xpos[m.body("stool").id]
+    assert np.linalg.norm(pelvis[:2] - stool[:2]) < 0.2  # the seat is 0.4 m across
+    assert pelvis[2] < 2 * stool[2] + 0.25  # sitting on it, not standing over it

@@ -142,21 +142,30 @@ SIT_LEAN = {"hip_l_flex": 60, "hip_r_flex": 60, "knee_l": 70, "knee_r": 70, "abd
             "sh_r_flex": 45, "elbow_l": 30, "elbow_r": 30}  # fmt: skip
 
 
-def _stool(ctx: ActionContext, perf: Performance, timing) -> None:
+def _stool(ctx: ActionContext, perf: Performance, timing, *, seated_first: bool) -> None:
+    """A stool under the seated pelvis.
+
+    The feet stay planted where they are at t = 0, so the seated pelvis is about a thigh
+    length behind its standing place when the actor sits down, and at the root's start when
+    it starts seated (stand up).
+    """
     d = ctx.dims
     seat = d.shin + d.ankle_h - d.torso_r * 0.75
-    pos = _world(perf.base, perf.facing, -(d.thigh + 0.04), 0.0, seat / 2)
+    back = 0.04 if seated_first else d.thigh + 0.04
+    pos = _world(perf.base, perf.facing, -back, 0.0, seat / 2)
     rgb = _bright(ctx.rng)
     perf.props_xml += _prop_box("stool", pos, (0.2, 0.22, seat / 2), rgb, free=False)
     perf.params["stool_height"] = round(seat, 4)
 
 
 def sit_down():
-    return keyframed([(0.0, {}), (0.45, SIT_LEAN), (1.0, SIT)], nominal=1.4, plant=True, hold_props=_stool)
+    return keyframed([(0.0, {}), (0.45, SIT_LEAN), (1.0, SIT)], nominal=1.4, plant=True,
+                     hold_props=lambda ctx, perf, timing: _stool(ctx, perf, timing, seated_first=False))
 
 
 def stand_up():
-    return keyframed([(0.0, SIT), (0.55, SIT_LEAN), (1.0, {})], nominal=1.4, plant=True, hold_props=_stool)
+    return keyframed([(0.0, SIT), (0.55, SIT_LEAN), (1.0, {})], nominal=1.4, plant=True,
+                     hold_props=lambda ctx, perf, timing: _stool(ctx, perf, timing, seated_first=True))
 
 
 def squat():
