@@ -47,3 +47,20 @@ def test_pushed_and_rolled_objects_cross_the_image(name, sign, seed):
     assert seen and seen[0] == 0
     # A rolled ball may leave the frame: compare with the last frame it is seen in.
     assert sign * (_centroid_x(thing[seen[-1]]) - _centroid_x(thing[0])) > 0.04 * SIZE
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("name, sign", [("fall_forward", 1), ("fall_backward", -1)])
+def test_falls_end_lying_with_the_head_on_the_labelled_side(name, sign, seed):
+    from synapt.sim.actor import KEYPOINTS
+
+    spec = BY_NAME[name]
+    task = ClipTask(name, 0, seed, clip_seed(seed, spec.id, seed), 8, 30, 32, "fast", 0.0, seed, None, ("rgb", "pose"))
+    plan, clip = make_clip(task)
+    joints = clip.extras["joints3d"][-1]
+    facing = np.radians(plan.params["action"]["facing"])
+    forward = np.array([np.cos(facing), np.sin(facing), 0.0])
+    head = joints[KEYPOINTS.index("head")]
+    feet = (joints[KEYPOINTS.index("foot_l")] + joints[KEYPOINTS.index("foot_r")]) / 2
+    assert head[2] < 0.4  # on the ground (a standing head is above 1.4 m)
+    assert sign * float((head - feet) @ forward) > 0.3
