@@ -292,6 +292,16 @@ class ClipWorld:
         self.ragdolled = True
 
     # --- hands, attached objects, impulses -----------------------------------------------
+    def free_bodies(self) -> list[int]:
+        """Ids of the bodies with a free joint, except the actor's root."""
+        m = self.model
+        out = []
+        for b in range(1, m.nbody):
+            j = m.body_jntadr[b]
+            if j >= 0 and m.jnt_type[j] == self.mj.mjtJoint.mjJNT_FREE and not (m.body(b).name or "").startswith(ACTOR_PREFIX):
+                out.append(b)
+        return out
+
     def hand_position(self, name: str) -> np.ndarray:
         if name in self.mocap:
             return self.data.mocap_pos[self.mocap[name]].copy()
@@ -389,7 +399,7 @@ def render_clip(plan: ClipPlan, renderer, *, modalities: tuple[str, ...] = ("rgb
         rgb[f] = renderer.rgb()
         if want - {"rgb"}:
             _collect_extras(world, renderer, plan, want, extras)
-    out = {k: np.stack(v) for k, v in extras.items()}
+    out = {k: (v[0] if k == "object_names" else np.stack(v)) for k, v in extras.items()}
     return ClipFrames(rgb=rgb, extras=out)
 
 
@@ -408,6 +418,13 @@ def _collect_extras(world: ClipWorld, renderer, plan: ClipPlan, want: set, extra
         safe = np.where(ids >= 0, ids, m.ngeom)
         extras.setdefault("instance", []).append(inst[safe])
         extras.setdefault("body_part", []).append(part[safe])
+    if "pose" in want:
+        # Free rigid objects of the action (balls, boxes, cups): position and orientation.
+        bodies = world.free_bodies()
+        if bodies:
+            extras.setdefault("objects3d", []).append(np.array([d.xpos[b] for b in bodies], dtype=np.float32))
+            extras.setdefault("objects_quat", []).append(np.array([d.xquat[b] for b in bodies], dtype=np.float32))
+            extras["object_names"] = [np.array([m.body(b).name for b in bodies])]
     if "pose" in want and plan.performance.pose is not None:
         pts = []
         for name in actor_mod.KEYPOINTS:
