@@ -64,3 +64,19 @@ def test_falls_end_lying_with_the_head_on_the_labelled_side(name, sign, seed):
     feet = (joints[KEYPOINTS.index("foot_l")] + joints[KEYPOINTS.index("foot_r")]) / 2
     assert head[2] < 0.4  # on the ground (a standing head is above 1.4 m)
     assert sign * float((head - feet) @ forward) > 0.3
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("name, sign", [("turn_left", 1), ("turn_right", -1), ("sit_down", 0), ("stand_up", 0)])
+def test_turns_and_time_pairs(name, sign, seed):
+    from synapt.sim.actor import KEYPOINTS
+
+    joints = _clip(name, seed, ("rgb", "pose"))["joints3d"]
+    if sign:
+        across = joints[:, KEYPOINTS.index("upper_arm_l")] - joints[:, KEYPOINTS.index("upper_arm_r")]
+        heading = np.unwrap(np.arctan2(across[:, 1], across[:, 0]))
+        assert sign * (heading[-1] - heading[0]) > np.radians(90)  # counter-clockwise = to the left
+    else:
+        pelvis_z = joints[:, KEYPOINTS.index("pelvis"), 2]
+        drop = pelvis_z[0] - pelvis_z[-1]
+        assert (drop if name == "sit_down" else -drop) > 0.25  # metres
