@@ -112,6 +112,7 @@ class ActorParams:
     top_rgb: tuple[float, float, float]
     top_rgb2: tuple[float, float, float]
     top_pattern: str
+    top_seed: int
     bottom_rgb: tuple[float, float, float]
     shoe_rgb: tuple[float, float, float]
     long_sleeves: bool
@@ -185,6 +186,7 @@ def sample_actor(rng: np.random.Generator, dist: ActorDistribution = ActorDistri
         top_rgb=random_colour(rng),
         top_rgb2=random_colour(rng),
         top_pattern=PATTERNS[int(rng.integers(len(PATTERNS)))],
+        top_seed=int(rng.integers(2**31)),
         bottom_rgb=random_colour(rng, saturation=(0.05, 0.7)),
         shoe_rgb=random_colour(rng, saturation=(0.0, 0.5)),
         long_sleeves=bool(rng.uniform() < 0.5),
@@ -331,7 +333,7 @@ def actor_assets(p: ActorParams) -> str:
 def top_texture(p: ActorParams) -> dict:
     """The garment texture description of the actor's top (see ``textures.make_texture``)."""
     pattern = {"solid": "solid", "stripes": "stripes", "checker": "checker", "noise": "noise", "plaid": "plaid"}[p.top_pattern]
-    return {"pattern": pattern, "rgb1": list(p.top_rgb), "rgb2": list(p.top_rgb2), "scale": 4, "seed": int(p.skin_tone * 1000)}
+    return {"pattern": pattern, "rgb1": list(p.top_rgb), "rgb2": list(p.top_rgb2), "scale": 4, "seed": p.top_seed}
 
 
 def mirror_pose(pose: dict[str, float]) -> dict[str, float]:
