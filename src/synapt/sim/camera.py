@@ -62,7 +62,7 @@ def sample_camera(
         "motion": motion,
         # Signed extents of the motion: degrees for pan/orbit, a distance factor for dolly.
         "pan_deg": round(float(rng.uniform(-10, 10)), 3),
-        "orbit_deg": round(float(rng.choice([-1, 1]) * rng.uniform(8, 30)), 3),
+        "orbit_deg": round(float(rng.choice([-1, 1]) * rng.uniform(6, 20)), 3),
         "dolly": round(float(rng.uniform(0.75, 1.25)), 4),
         "shake_deg": round(float(rng.uniform(0.3, 1.0)), 3),
         "shake_phase": [round(float(x), 4) for x in rng.uniform(0, 2 * np.pi, 4)],
