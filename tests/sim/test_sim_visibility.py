@@ -46,3 +46,20 @@ def test_projected_joints_land_on_actor_pixels():
             if 0 <= u < 64 and 0 <= v < 64:
                 hits.append((parts[f, max(v - 1, 0) : v + 2, max(u - 1, 0) : u + 2] > 0).any())
     assert len(hits) >= 30 and np.mean(hits) > 0.9
+
+
+def test_renderers_of_two_sizes_in_one_process_do_not_mix():
+    from synapt.sim.clip import plan_clip, render_clip
+    from synapt.sim.render import FrameRenderer
+
+    spec = CLASSES[5]
+    small, large = FrameRenderer(size=16), FrameRenderer(size=48)
+    plan_s = plan_clip(spec, seed=4, frames=2, size=16)
+    plan_l = plan_clip(spec, seed=4, frames=2, size=48)
+    alone = render_clip(plan_s, small).rgb
+    # Interleave: bind the large one, then render the small clip again.
+    render_clip(plan_l, large)
+    again = render_clip(plan_s, small).rgb
+    assert np.array_equal(alone, again)
+    small.close()
+    large.close()
