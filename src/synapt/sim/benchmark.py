@@ -41,7 +41,7 @@ def _bare_seconds(task, *, frames: int) -> float:
     """
     from synapt.sim.camera import camera_pose
     from synapt.sim.catalog import BY_NAME
-    from synapt.sim.clip import CLIP_SECONDS, ClipWorld, plan_clip, texture_pixels
+    from synapt.sim.clip import ClipWorld, plan_clip, texture_pixels
     from synapt.sim.dataset import _renderer
 
     renderer = _renderer(task.size, task.quality)
@@ -51,23 +51,9 @@ def _bare_seconds(task, *, frames: int) -> float:
     start = time.perf_counter()
     world = ClipWorld(plan, pixels=pixels)
     renderer.bind(world.model)
-    mj, m, d = world.mj, world.model, world.data
-    perf = plan.performance
-    dt = m.opt.timestep
-    frame_dt = CLIP_SECONDS / (frames - 1)
-    world.drive(0.0, dt)
-    mj.mj_forward(m, d)
-    for f in range(frames):
-        if f > 0:
-            if perf.physics:
-                for s in range(plan.params["substeps"]):
-                    world.drive((f - 1) * frame_dt + s * dt, dt)
-                    mj.mj_step(m, d)
-            else:
-                world.drive(f * frame_dt, frame_dt)
-                mj.mj_kinematics(m, d)
+    for f in world.frames():
         lookat, distance, azimuth, elevation = cams[f]
-        renderer.update(d, lookat=lookat, distance=distance, azimuth=azimuth, elevation=elevation)
+        renderer.update(world.data, lookat=lookat, distance=distance, azimuth=azimuth, elevation=elevation)
         renderer.rgb()
     return time.perf_counter() - start
 

@@ -9,6 +9,7 @@ turns the plan into frames without further randomness.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,6 +143,7 @@ class ClipWorld:
         import mujoco
 
         self.mj = mujoco
+        self.plan = plan
         self.model = mujoco.MjModel.from_xml_string(plan.xml)
         self.data = mujoco.MjData(self.model)
         self._set_textures(pixels if pixels is not None else texture_pixels(plan.textures))
@@ -292,6 +294,36 @@ class ClipWorld:
         self.ragdolled = True
 
     # --- hands, attached objects, impulses -----------------------------------------------
+    def frames(self) -> Iterator[int]:
+        """Advance the clip frame by frame; yields each frame index with the state ready to draw.
+
+        Physics clips take ``substeps`` MuJoCo steps per frame with the program driving the
+        actor, hands, attachments and impulses before each step; posing-only clips just set
+        the pose at the frame's time. The kinematics are current whenever a frame is yielded.
+        """
+        mj, m, d, perf = self.mj, self.model, self.data, self.perf
+        frames = self.plan.frames
+        frame_dt = CLIP_SECONDS / max(frames - 1, 1)
+        dt = m.opt.timestep
+        self.drive(0.0, dt)
+        mj.mj_forward(m, d)
+        for f in range(frames):
+            t_frame = f * frame_dt
+            if f > 0:
+                if perf.physics:
+                    for s in range(self.plan.params["substeps"]):
+                        self.drive((f - 1) * frame_dt + s * dt, dt)
+                        mj.mj_step(m, d)
+                    # Show the kinematic parts exactly at the frame time (the step integrated them).
+                    if perf.pose is not None and not self.ragdolled:
+                        self.pose_actor(t_frame)
+                    for name, path in perf.hands.items():
+                        d.mocap_pos[self.mocap[name]] = path(t_frame)
+                else:
+                    self.drive(t_frame, frame_dt)
+                mj.mj_kinematics(m, d)
+            yield f
+
     def free_bodies(self) -> list[int]:
         """Ids of the bodies with a free joint, except the actor's root."""
         m = self.model
@@ -364,38 +396,15 @@ def actor_from_params(row: dict) -> actor_mod.ActorParams:
 
 
 def render_clip(plan: ClipPlan, renderer, *, modalities: tuple[str, ...] = ("rgb",)) -> ClipFrames:
-    """Simulate and render ``plan`` with a bound-per-clip :class:`render.FrameRenderer`."""
+    """Simulate and render ``plan`` with a :class:`render.FrameRenderer` (bound to this clip)."""
     world = ClipWorld(plan)
-    mj, m, d = world.mj, world.model, world.data
-    renderer.bind(m)
-    frames, size = plan.frames, plan.size
-    frame_dt = CLIP_SECONDS / max(frames - 1, 1)
-    substeps = plan.params["substeps"]
-    dt = m.opt.timestep
-    perf = plan.performance
-    rgb = np.empty((frames, size, size, 3), dtype=np.uint8)
+    renderer.bind(world.model)
+    rgb = np.empty((plan.frames, plan.size, plan.size, 3), dtype=np.uint8)
     extras: dict[str, list] = {}
     want = set(modalities)
-    world.drive(0.0, dt)
-    mj.mj_forward(m, d)
-    for f in range(frames):
-        t_frame = f * frame_dt
-        if f > 0:
-            if perf.physics:
-                for s in range(substeps):
-                    t = (f - 1) * frame_dt + s * dt
-                    world.drive(t, dt)
-                    mj.mj_step(m, d)
-                if perf.pose is not None and not world.ragdolled:
-                    world.pose_actor(t_frame)
-                for name, path in perf.hands.items():
-                    d.mocap_pos[world.mocap[name]] = path(t_frame)
-                mj.mj_kinematics(m, d)
-            else:
-                world.drive(t_frame, frame_dt)
-                mj.mj_kinematics(m, d)
-        lookat, distance, azimuth, elevation = camera_pose(plan.params["camera"], f / max(frames - 1, 1))
-        renderer.update(d, lookat=lookat, distance=distance, azimuth=azimuth, elevation=elevation)
+    for f in world.frames():
+        lookat, distance, azimuth, elevation = camera_pose(plan.params["camera"], f / max(plan.frames - 1, 1))
+        renderer.update(world.data, lookat=lookat, distance=distance, azimuth=azimuth, elevation=elevation)
         rgb[f] = renderer.rgb()
         if want - {"rgb"}:
             _collect_extras(world, renderer, plan, want, extras)
