@@ -228,8 +228,12 @@ def collate_skip(batch: list):
 
 
 def default_workers() -> int:
-    """DataLoader workers by default: one per core, at most 8."""
-    return max(1, min(8, os.cpu_count() or 1))
+    """DataLoader workers by default: one per usable core, at most 8."""
+    try:
+        cores = len(os.sched_getaffinity(0))  # the cores this process may use (containers, taskset)
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(8, cores))
 
 
 def _worker_init(_worker_id: int) -> None:

@@ -174,7 +174,7 @@ def normalize(clip: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -
     """uint8 ``(T, C, H, W)`` -> float32 ``(x / 255 - mean) / std`` per channel."""
     mean_t = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1) * 255.0
     scale = 1.0 / (torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1) * 255.0)
-    return (clip.to(torch.float32) - mean_t) * scale
+    return clip.to(torch.float32).sub_(mean_t).mul_(scale)
 
 
 def to_layout(clip: torch.Tensor, layout: str) -> torch.Tensor:
