@@ -159,21 +159,25 @@ class VideoClipDataset(Dataset):
 
     def _load(self, record: VideoRecord, rng: np.random.Generator) -> tuple[torch.Tensor, int]:
         with open_video(record.path, backend=self.backend) as reader:
-            total = reader.num_frames
-            end = total if record.end_frame is None else min(record.end_frame, total)
-            length = end - record.start_frame
-            if length < 1:
-                raise VideoDecodeError(
-                    f"{record.path}: frame range [{record.start_frame}, {record.end_frame}) is empty "
-                    f"(the video has {total} frames)"
-                )
-            if self.train:
-                clips = np.concatenate([self._indices(length, rng) for _ in range(self.num_clips)])
-            else:
-                clips = self._indices(length, rng)
-            clips = clips + record.start_frame
-            unique, inverse = np.unique(clips, return_inverse=True)
-            frames = reader.get_frames(unique.tolist())
+            return self.clip_from_reader(reader, record, rng)
+
+    def clip_from_reader(self, reader, record: VideoRecord, rng: np.random.Generator) -> tuple[torch.Tensor, int]:
+        """Sample, decode and transform one record's clip from an open reader -> ``(video, label)``."""
+        total = reader.num_frames
+        end = total if record.end_frame is None else min(record.end_frame, total)
+        length = end - record.start_frame
+        if length < 1:
+            raise VideoDecodeError(
+                f"{record.path}: frame range [{record.start_frame}, {record.end_frame}) is empty "
+                f"(the video has {total} frames)"
+            )
+        if self.train:
+            clips = np.concatenate([self._indices(length, rng) for _ in range(self.num_clips)])
+        else:
+            clips = self._indices(length, rng)
+        clips = clips + record.start_frame
+        unique, inverse = np.unique(clips, return_inverse=True)
+        frames = reader.get_frames(unique.tolist())
         label = record.label
         views = []
         flip = False

@@ -20,6 +20,7 @@ clip's time there (``synapt bench data`` measures both).
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -154,9 +155,18 @@ class PyAVReader:
         seek_threshold: when the next wanted frame is more than this many frames ahead, seek to
             it instead of decoding everything in between (long videos, sparse sampling).
         threads: decoder threads; 1 inside DataLoader workers, more for a single big video.
+        data: the file's bytes (e.g. from a tar shard); ``path`` then only names it in messages.
     """
 
-    def __init__(self, path: str | os.PathLike, *, convert: str = "torch", seek_threshold: int = 120, threads: int = 1):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        convert: str = "torch",
+        seek_threshold: int = 120,
+        threads: int = 1,
+        data: bytes | None = None,
+    ):
         import av
 
         if convert not in ("torch", "rgb24"):
@@ -165,8 +175,9 @@ class PyAVReader:
         self.convert = convert
         self.seek_threshold = seek_threshold
         self._av = av
+        self._data = data
         try:
-            self._container = av.open(self.path)
+            self._container = av.open(self._source())
         except (av.FFmpegError, OSError) as err:
             raise VideoDecodeError(f"{self.path}: cannot open ({_reason(err)})") from err
         if not self._container.streams.video:
@@ -249,9 +260,12 @@ class PyAVReader:
             pix_fmt=cc.pix_fmt or "",
         )
 
+    def _source(self):
+        return self.path if self._data is None else io.BytesIO(self._data)
+
     def _count_packets(self) -> int:
         count = 0
-        with self._av.open(self.path) as container:
+        with self._av.open(self._source()) as container:
             for packet in container.demux(video=0):
                 if packet.size:
                     count += 1
