@@ -62,6 +62,7 @@ def test_ssv2_validation_and_template_labels(realdata, tmp_path):
     assert index.class_names[first.label] == "Spinning something that quickly stops spinning"
     left = index.class_names.index("Pushing something from left to right")
     assert index.class_names[index.flip_map[left]] == "Pushing something from right to left"
+    assert len(index.flip_map) == 6  # three left/right pairs; "pulling it right out" names no side
 
 
 def test_mini_ssv2_relabels_87_classes_in_file_order(realdata, tmp_path):

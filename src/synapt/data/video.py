@@ -302,8 +302,8 @@ class PyAVReader:
             raise VideoDecodeError(f"{self.path}: decoding failed ({_reason(err)})") from err
         if not decoded:
             raise VideoDecodeError(f"{self.path}: no frame could be decoded")
-        last = max(decoded)
-        ordered = [decoded[min(int(i), last)] if int(i) not in decoded else decoded[int(i)] for i in indices]
+        last = decoded[max(decoded)]
+        ordered = [decoded.get(int(i), last) for i in indices]
         frames = self._to_rgb(ordered)
         rotation = self._rotation if self._rotation is not None else round(getattr(ordered[0], "rotation", 0) or 0) % 360
         self._rotation = rotation
