@@ -483,8 +483,9 @@ class FrameFolderReader:
 class DecordReader:
     """Frames through decord (optional extra ``synapt[decord]``), displayed like ``PyAVReader``.
 
-    decord ignores rotation and pixel aspect, so both are read from the header with PyAV and
-    applied here, giving the same frame geometry as the PyAV reader.
+    decord ignores the pixel aspect, so it is read from the header with PyAV and applied here.
+    Whether decord applied the rotation itself depends on its FFmpeg build (0.6.0 wheels do), so
+    for a rotated video the first frame is compared with PyAV's to decide, once per file.
     """
 
     def __init__(self, path: str | os.PathLike, *, threads: int = 1):
@@ -500,6 +501,13 @@ class DecordReader:
         with PyAVReader(self.path) as header:
             self.sample_aspect = header.sample_aspect
             self.rotation = header.rotation
+            if self.rotation:
+                reference = header.get_frames([0]).float()
+                raw = torch.from_numpy(self._reader.get_batch([0]).asnumpy()).permute(0, 3, 1, 2)
+                turned = to_display(raw, sample_aspect=self.sample_aspect, rotation=self.rotation)
+                as_is = to_display(raw, sample_aspect=self.sample_aspect, rotation=0)
+                if _closer(as_is, turned, reference):
+                    self.rotation = 0  # decord already turned the frames
 
     @property
     def num_frames(self) -> int:
@@ -526,6 +534,15 @@ class DecordReader:
 
     def __exit__(self, *exc) -> None:
         pass
+
+
+def _closer(candidate: torch.Tensor, other: torch.Tensor, reference: torch.Tensor) -> bool:
+    """Is ``candidate`` nearer to ``reference`` than ``other`` (a shape mismatch is infinitely far)?"""
+
+    def distance(x: torch.Tensor) -> float:
+        return float((x.float() - reference).abs().mean()) if x.shape == reference.shape else float("inf")
+
+    return distance(candidate) < distance(other)
 
 
 def open_video(path: str | os.PathLike, *, backend: str = "pyav", **options):
