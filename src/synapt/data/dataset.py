@@ -55,6 +55,8 @@ class VideoClipDataset(Dataset):
         train_crop: ``"multiscale"`` (TSN) or ``"random_resized"``.
         short_policy: dense clips longer than the video: ``"loop"`` or ``"repeat_last"``.
         backend: video reader backend (``"pyav"``, ``"pyav-rgb24"``, ``"decord"``).
+        frame_template, frame_start: for records that are frame folders: file-name template
+            (None = detect ``img_{:05d}.jpg``/``{:05d}.jpg``) and number of the first file.
         layout: ``"CTHW"`` (contract, every synapt model) or ``"TCHW"``.
     """
 
@@ -79,6 +81,8 @@ class VideoClipDataset(Dataset):
         train_crop: str = "multiscale",
         short_policy: str = "loop",
         backend: str = "pyav",
+        frame_template: str | None = None,
+        frame_start: int = 1,
         layout: str = "CTHW",
     ):
         if sampling not in ("tsn", "dense"):
@@ -110,6 +114,8 @@ class VideoClipDataset(Dataset):
         self.train_crop = train_crop
         self.short_policy = short_policy
         self.backend = backend
+        self.frame_template = frame_template
+        self.frame_start = frame_start
         self.layout = layout
         self.epoch = 0
         # Shared memory so failures in DataLoader workers are visible to the training loop.
@@ -158,7 +164,7 @@ class VideoClipDataset(Dataset):
         return video, label, index
 
     def _load(self, record: VideoRecord, rng: np.random.Generator) -> tuple[torch.Tensor, int]:
-        with open_video(record.path, backend=self.backend) as reader:
+        with open_video(record.path, backend=self.backend, frame_template=self.frame_template, frame_start=self.frame_start) as reader:
             return self.clip_from_reader(reader, record, rng)
 
     def clip_from_reader(self, reader, record: VideoRecord, rng: np.random.Generator) -> tuple[torch.Tensor, int]:

@@ -545,18 +545,26 @@ def _closer(candidate: torch.Tensor, other: torch.Tensor, reference: torch.Tenso
     return distance(candidate) < distance(other)
 
 
-def open_video(path: str | os.PathLike, *, backend: str = "pyav", **options):
+def open_video(
+    path: str | os.PathLike,
+    *,
+    backend: str = "pyav",
+    frame_template: str | None = None,
+    frame_start: int = 1,
+    **options,
+):
     """A reader for a video file or a frame folder.
 
     Args:
         path: video file, or a folder of frames.
         backend: ``"pyav"`` (default; fast YUV path), ``"pyav-rgb24"`` (per-frame FFmpeg
             conversion) or ``"decord"``. Folders always use :class:`FrameFolderReader`.
-        **options: passed to the reader (``template``/``start_index`` for folders,
-            ``seek_threshold``/``threads`` for PyAV).
+        frame_template, frame_start: file names of frame folders (``None`` = detect
+            ``img_{:05d}.jpg`` / ``{:05d}.jpg``) and the number of the first file.
+        **options: passed to the video reader (``seek_threshold``, ``threads``).
     """
     if os.path.isdir(path):
-        return FrameFolderReader(path, **options)
+        return FrameFolderReader(path, template=frame_template, start_index=frame_start)
     if not os.path.exists(path):
         raise VideoDecodeError(f"{path}: file not found")
     if backend == "pyav":

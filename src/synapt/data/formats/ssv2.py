@@ -57,7 +57,6 @@ def _records(
 ) -> dict[str, list[VideoRecord]]:
     """Records of the train and validation files; templates in ``official`` but not in
     ``label_of`` belong to classes left out of a subset and are dropped."""
-    videos = video_dir(root, ("20bn-something-something-v2", "videos"))
     splits = {}
     for split_name, suffix in SPLIT_FILES.items():
         path = find_optional([PREFIX + suffix, suffix], root=root, annotations=annotations, subdirs=SUBDIRS)
@@ -66,6 +65,8 @@ def _records(
             continue
         with open(path, encoding="utf-8") as handle:
             entries = json.load(handle)
+        marker = f"{entries[0]['id']}.webm" if entries else None
+        videos = video_dir(root, ("20bn-something-something-v2", "videos"), marker=marker)
         records = []
         for position, entry in enumerate(entries):
             key = template_key(entry["template"])
