@@ -90,7 +90,7 @@ def test_loader_with_workers_counts_errors_across_processes(clip16, tmp_path):
 
 def test_loader_is_reproducible_and_reshuffles_per_epoch(clip16):
     ds = VideoClipDataset([VideoRecord(str(clip16), i) for i in range(8)], num_frames=2, size=16)
-    order = lambda loader: [i for batch in loader for i in batch[2].tolist()]  # noqa: E731
+    order = lambda loader: [i for batch in loader for i in batch[2].tolist()]
     a = make_loader(ds, batch_size=4, shuffle=True, workers=0, seed=7)
     b = make_loader(ds, batch_size=4, shuffle=True, workers=0, seed=7)
     first = order(a)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tarfile
+from pathlib import Path
 
 import pytest
 import torch
@@ -32,7 +33,7 @@ def test_pack_writes_webdataset_members_and_index(packed):
     with tarfile.open(out / "train-000000.tar") as tar:
         assert tar.getnames() == ["train00000000.mp4", "train00000000.cls", "train00000000.json", "train00000001.mp4", "train00000001.cls", "train00000001.json"]
     first = next(iterate_samples(str(out / "train-000000.tar")))
-    assert first["mp4"] == open(records[0].path, "rb").read()  # bytes untouched
+    assert first["mp4"] == Path(records[0].path).read_bytes()  # bytes untouched
     assert json.loads(first["json"])["meta"] == {"n": 0} and first["cls"] == b"0"
     assert not list(out.glob("*.tmp"))
 

@@ -94,7 +94,7 @@ def test_frame_folder_starts_at_one_and_counts_files(tmp_path, brightness):
 
 
 def test_frame_folder_with_plain_numbers_and_other_start(tmp_path, brightness):
-    for number in range(0, 3):
+    for number in range(3):
         Image.fromarray(np.full((8, 8, 3), brightness(number), np.uint8)).save(tmp_path / f"{number:05d}.jpg")
     reader = FrameFolderReader(tmp_path, start_index=0)
     assert reader.template == "{:05d}.jpg" and reader.num_frames == 3

@@ -237,8 +237,8 @@ def run_benchmark(*, clips: int = 24, repeats: int = 3) -> dict:
 
 
 def format_results(results: dict) -> str:
-    d, l = results["decode"], results["loader_vs_training"]  # noqa: E741
-    verdict = lambda ratio, target: "meets" if ratio >= target else "BELOW"  # noqa: E731
+    d, l = results["decode"], results["loader_vs_training"]
+    verdict = lambda ratio, target: "meets" if ratio >= target else "BELOW"
     return "\n".join(
         [
             f"decode+sample+transform, {CLIP_FRAMES}x{CLIP_SIZE} H.264 clips ({d['clips']} per method):",

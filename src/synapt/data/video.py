@@ -4,16 +4,17 @@ Every reader returns frames as displayed: ``(T, 3, H, W)`` uint8 RGB, with the c
 rotation applied and non-square pixels stretched to their display aspect (``W * SAR``), so a
 Kinetics clip coded at 340x256 with SAR 64:51 comes out 427x256, as a player shows it.
 
-The fast path decodes to YUV and converts the whole clip to RGB at once in torch. FFmpeg's
-per-frame ``to_ndarray("rgb24")`` builds a scaler for every frame and spends most of a small
-clip's time there (``synapt bench data`` measures both).
+The fast path decodes to YUV and converts only the requested frames to RGB, all at once, in
+vectorised numpy (zero-copy into torch). FFmpeg's per-frame ``to_ndarray("rgb24")`` sets up a
+scaler for every frame and spends most of a small clip's time there (``synapt bench data``
+measures both).
 
 ::
 
     packets ──decode──► YUV 4:2:0 planes (per frame, no conversion)
                          │  stack the frames that were asked for
                          ▼
-                 (T, H, W) luma + (T, H/2, W/2) chroma ──one matrix op──► (T, 3, H, W) uint8
+                 (T, H, W) luma + (T, H/2, W/2) chroma ──one vectorised pass──► (T, 3, H, W) uint8
                          │
                  SAR stretch, rotation ──► frames as displayed
 """
@@ -32,10 +33,9 @@ import torch
 import torch.nn.functional as F
 
 FRAME_TEMPLATES = ("img_{:05d}.jpg", "{:05d}.jpg")
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".flv", ".wmv")
 
-# Y'CbCr -> R'G'B' matrices (rows R, G, B; columns Y, Cb, Cr) for full-range input; limited
-# ("TV") range is first expanded with the 255/219 and 255/224 factors.
+# Luma weights (Kr, Kb) of the two colour matrices in use; TV-range input is first expanded
+# with the 255/219 (luma) and 255/224 (chroma) factors.
 _KR_KB = {"bt601": (0.299, 0.114), "bt709": (0.2126, 0.0722)}
 
 
@@ -102,7 +102,7 @@ def yuv420_to_rgb(
     Returns:
         ``(T, 3, H, W)`` uint8 RGB.
     """
-    frames, height, width = luma.shape
+    height, width = luma.shape[-2:]
     kr, kb = _KR_KB[matrix]
     kg = 1.0 - kr - kb
     luma_scale, chroma_scale = (1.0, 1.0) if full_range else (255.0 / 219.0, 255.0 / 224.0)
