@@ -189,6 +189,7 @@ class PyAVReader:
         self._rotation: int | None = None
         self._first_pts: int | None = None
         self._touched = False  # anything decoded or sought since opening?
+        self.seeks = 0  # seeks done for sparse frames (tests and benchmarks read it)
         # AVI stores no presentation timestamps (FFmpeg guesses them from decode order, out of
         # order with B-frames), so frames there are only placed by counting from the start.
         self._can_seek = "avi" not in self._container.format.name.split(",")
@@ -324,6 +325,7 @@ class PyAVReader:
         self._touched = True  # (a seek on a fresh container costs as much as decoding a small clip)
         frames = self._container.decode(stream)
         position: int | None = -1  # index of the last decoded frame; None right after a seek
+        by_timestamp = False  # after a seek, frames are placed by timestamp, not by counting
         sought = -1  # the last target sought: never seek twice for one target
         k = 0
         while k < len(wanted):
@@ -332,30 +334,32 @@ class PyAVReader:
                 # Seek to the key frame before the target, then decode forward; frame indices
                 # come from timestamps (constant frame rate assumed, as every loader does).
                 sought = target
+                self.seeks += 1
                 self._container.seek(self._first_pts + int(target / fps / time_base), stream=stream, backward=True)
                 frames = self._container.decode(stream)
-                position = None
+                position, by_timestamp = None, True
             frame = next(frames, None)
             if frame is None:
                 break
-            if position is None:
+            if by_timestamp:
                 if frame.pts is None:
                     # No timestamp to place the frame: start over without seeking.
                     return self._decode_from_start(wanted)
-                position = round(float((frame.pts - self._first_pts) * time_base) * fps)
-                if position > target:
+                placed = round(float((frame.pts - self._first_pts) * time_base) * fps)
+                if position is None and placed > target:
                     # The seek landed after the target (no key frame before it).
                     return self._decode_from_start(wanted)
+                position = placed
             else:
                 position += 1
             while k < len(wanted) and wanted[k] <= position:
-                # A timestamp gap may skip an index: it gets the nearest earlier frame.
+                # A timestamp gap may skip an index: it gets the next frame.
                 decoded[wanted[k]] = frame
                 k += 1
         return decoded
 
     def _decode_from_start(self, wanted: list[int]) -> dict[int, object]:
-        self._can_seek = False
+        self._can_seek = False  # timestamps cannot place frames in this file: never seek again
         return self._decode(wanted)
 
     def _to_rgb(self, frames: list) -> torch.Tensor:
