@@ -80,6 +80,23 @@ class VideoInfo:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class YUVClip:
+    """Decoded 4:2:0 frames before colour conversion (the fused crop/convert path works on these).
+
+    Attributes:
+        luma: ``(T, H, W)`` uint8.
+        chroma: ``(T, 2, ceil(H/2), ceil(W/2))`` uint8, Cb then Cr.
+        matrix: ``"bt601"`` or ``"bt709"``.
+        full_range: JPEG range (0-255) rather than TV range (16-235).
+    """
+
+    luma: torch.Tensor
+    chroma: torch.Tensor
+    matrix: str
+    full_range: bool
+
+
 def display_size(width: int, height: int, sample_aspect: float, rotation: int) -> tuple[int, int]:
     """Displayed ``(width, height)`` in pixels of a coded frame: SAR stretches width, then rotation."""
     shown_width = max(1, round(width * sample_aspect)) if sample_aspect > 0 else width
@@ -292,6 +309,24 @@ class PyAVReader:
         Indices past the last decodable frame (headers sometimes overstate the count) get the
         last decoded frame.
         """
+        ordered = self._decode_ordered(indices)
+        frames = self._to_rgb(ordered)
+        return to_display(frames, sample_aspect=self.sample_aspect, rotation=self._rotation)
+
+    def get_yuv(self, indices: Sequence[int]) -> YUVClip | None:
+        """Frames at ``indices`` as unconverted 4:2:0 planes, when that is exact.
+
+        Returns None (use :meth:`get_frames`) unless the frames are 8-bit 4:2:0 with square
+        pixels and no rotation: only then are the planes the displayed picture.
+        """
+        if self.convert != "torch" or abs(self.sample_aspect - 1.0) > 1e-3:
+            return None
+        ordered = self._decode_ordered(indices)
+        if self._rotation or not _uniform_yuv420(ordered):
+            return None
+        return _yuv_clip(ordered)
+
+    def _decode_ordered(self, indices: Sequence[int]) -> list:
         wanted = sorted({int(i) for i in indices})
         if not wanted:
             raise ValueError("no frame indices given")
@@ -305,10 +340,9 @@ class PyAVReader:
             raise VideoDecodeError(f"{self.path}: no frame could be decoded")
         last = decoded[max(decoded)]
         ordered = [decoded.get(int(i), last) for i in indices]
-        frames = self._to_rgb(ordered)
-        rotation = self._rotation if self._rotation is not None else round(getattr(ordered[0], "rotation", 0) or 0) % 360
-        self._rotation = rotation
-        return to_display(frames, sample_aspect=self.sample_aspect, rotation=rotation)
+        if self._rotation is None:
+            self._rotation = round(getattr(ordered[0], "rotation", 0) or 0) % 360
+        return ordered
 
     def _decode(self, wanted: list[int]) -> dict[int, object]:
         """Decode the frames in sorted ``wanted``; returns index -> av.VideoFrame."""
@@ -363,11 +397,9 @@ class PyAVReader:
         return self._decode(wanted)
 
     def _to_rgb(self, frames: list) -> torch.Tensor:
-        first = frames[0]
-        if self.convert == "torch" and first.format.name in ("yuv420p", "yuvj420p") and all(
-            f.format.name == first.format.name and f.width == first.width and f.height == first.height for f in frames
-        ):
-            return _yuv_frames_to_rgb(frames)
+        if self.convert == "torch" and _uniform_yuv420(frames):
+            clip = _yuv_clip(frames)
+            return yuv420_to_rgb(clip.luma, clip.chroma[:, 0], clip.chroma[:, 1], matrix=clip.matrix, full_range=clip.full_range)
         return torch.from_numpy(np.stack([f.to_ndarray(format="rgb24") for f in frames])).permute(0, 3, 1, 2).contiguous()
 
     def close(self) -> None:
@@ -386,16 +418,28 @@ def _plane_array(plane, width: int, height: int) -> np.ndarray:
     return rows[:height, :width]
 
 
-def _yuv_frames_to_rgb(frames: list) -> torch.Tensor:
+def _uniform_yuv420(frames: list) -> bool:
+    first = frames[0]
+    return first.format.name in ("yuv420p", "yuvj420p") and all(
+        f.format.name == first.format.name and f.width == first.width and f.height == first.height for f in frames
+    )
+
+
+def _yuv_clip(frames: list) -> YUVClip:
     first = frames[0]
     width, height = first.width, first.height
     chroma_w, chroma_h = (width + 1) // 2, (height + 1) // 2
     luma = np.stack([_plane_array(f.planes[0], width, height) for f in frames])
-    cb = np.stack([_plane_array(f.planes[1], chroma_w, chroma_h) for f in frames])
-    cr = np.stack([_plane_array(f.planes[2], chroma_w, chroma_h) for f in frames])
-    full_range = first.format.name == "yuvj420p" or _color_range(first) == 2
-    matrix = "bt709" if _colorspace(first) == 1 else "bt601"
-    return yuv420_to_rgb(torch.from_numpy(luma), torch.from_numpy(cb), torch.from_numpy(cr), matrix=matrix, full_range=full_range)
+    chroma = np.empty((len(frames), 2, chroma_h, chroma_w), dtype=np.uint8)
+    for t, frame in enumerate(frames):
+        chroma[t, 0] = _plane_array(frame.planes[1], chroma_w, chroma_h)
+        chroma[t, 1] = _plane_array(frame.planes[2], chroma_w, chroma_h)
+    return YUVClip(
+        luma=torch.from_numpy(luma),
+        chroma=torch.from_numpy(chroma),
+        matrix="bt709" if _colorspace(first) == 1 else "bt601",
+        full_range=first.format.name == "yuvj420p" or _color_range(first) == 2,
+    )
 
 
 def _colorspace(frame) -> int:
@@ -592,6 +636,7 @@ __all__ = [
     "PyAVReader",
     "VideoDecodeError",
     "VideoInfo",
+    "YUVClip",
     "display_size",
     "open_video",
     "to_display",
