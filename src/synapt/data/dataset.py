@@ -260,8 +260,11 @@ def default_workers() -> int:
 
 
 def _worker_init(_worker_id: int) -> None:
+    from synapt.data.allocator import keep_freed_buffers
+
     # Each worker is one of several processes on the cores: one intra-op thread each.
     torch.set_num_threads(1)
+    keep_freed_buffers()
 
 
 class ClipLoader(DataLoader):

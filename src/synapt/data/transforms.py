@@ -8,6 +8,7 @@ only ever resizing the small crop.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 
@@ -205,6 +206,7 @@ def even_box(box: Box) -> Box:
     return top - top % 2, left - left % 2, max(2, height - height % 2), max(2, width - width % 2)
 
 
+@functools.lru_cache(maxsize=8)
 def yuv_to_rgb_affine(matrix: str, full_range: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """``(M, offset)`` with ``rgb = M @ (Y, Cb, Cr) + offset`` for 8-bit values (0-255 scale)."""
     kr, kb = _KR_KB[matrix]
@@ -220,6 +222,16 @@ def yuv_to_rgb_affine(matrix: str, full_range: bool) -> tuple[torch.Tensor, torc
     )
     offset = -(m @ torch.tensor([y0, 128.0, 128.0]))
     return m, offset
+
+
+@functools.lru_cache(maxsize=16)
+def _normalised_affine(matrix: str, full_range: bool, mean: tuple, std: tuple):
+    """The YUV->RGB map with the normalisation folded in, and each channel's normalised [0, 255]."""
+    m, offset = yuv_to_rgb_affine(matrix, full_range)
+    scale = torch.tensor([1.0 / (s * 255.0) for s in std])
+    shifts = [float(offset[c] * scale[c]) - mean[c] / std[c] for c in range(3)]
+    bounds = [(-mean[c] / std[c], (1.0 - mean[c]) / std[c]) for c in range(3)]
+    return m * scale[:, None], shifts, bounds
 
 
 def yuv_crop_resize_normalize(
@@ -260,13 +272,9 @@ def yuv_crop_resize_normalize(
     yuv = torch.empty((3, frames, size, size), dtype=torch.uint8)
     yuv[0] = y[:, 0]
     yuv[1:] = rearrange(uv, "t c h w -> c t h w")
-    m, offset = yuv_to_rgb_affine(matrix, full_range)
-    scale = [1.0 / (s * 255.0) for s in std]
-    m = m * torch.tensor(scale)[:, None]
+    m, shifts, bounds = _normalised_affine(matrix, full_range, tuple(mean), tuple(std))
     out = torch.mm(m, yuv.view(3, -1).to(torch.float32))
     for c in range(3):
-        low = -mean[c] / std[c]
-        high = (1.0 - mean[c]) / std[c]
-        out[c].add_(float(offset[c]) * scale[c] - mean[c] / std[c]).clamp_(low, high)
+        out[c].add_(shifts[c]).clamp_(*bounds[c])
     clip = out.view(3, frames, size, size)
     return clip if layout == "CTHW" else rearrange(clip, "c t h w -> t c h w").contiguous()
