@@ -31,7 +31,13 @@ def test_textbook_baseline_gives_a_normalised_clip(tmp_path):
     assert clip.shape == (3, 16, 112, 112) and -2.2 < clip.min() < clip.max() < 2.7
 
 
-def test_allocator_tuning_reports_success_on_glibc():
+def test_allocator_tuning_succeeds_on_glibc():
+    import platform
+
+    import pytest
+
     from synapt.data.allocator import keep_freed_buffers
 
-    assert keep_freed_buffers() in (True, False)  # never raises; True on glibc (this box)
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("mallopt tuning is glibc-only")
+    assert keep_freed_buffers() is True
