@@ -197,7 +197,9 @@ class VideoClipDataset(Dataset):
             if flipped is not None:
                 flip, label = True, flipped
         for clip_index in inverse.reshape(clips.shape):
-            select = torch.from_numpy(clip_index)
+            # The usual case reads each frame once, in order: use the decoded tensors as they are.
+            in_order = len(clip_index) == len(unique) and np.array_equal(clip_index, np.arange(len(unique)))
+            select = slice(None) if in_order else torch.from_numpy(clip_index)
             if yuv is not None:
                 height, width = yuv.luma.shape[-2:]
             else:
