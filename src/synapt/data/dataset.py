@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, default_collate, get_worker_info
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, IterableDataset, default_collate, get_worker_info
 
 from synapt.data import transforms as T
 from synapt.data.records import VideoRecord
@@ -310,7 +310,9 @@ def make_loader(
         shuffle: reshuffle every epoch (seeded).
         workers: loader processes; None -> :func:`default_workers` (one per core, at most 8).
         distributed: shard with a ``DistributedSampler`` across ``torch.distributed`` ranks
-            (the epoch is advanced on every pass over the loader).
+            (the epoch is advanced on every pass over the loader). Streams (``ShardDataset``)
+            shuffle and split across ranks and workers themselves: ``shuffle``/``distributed``
+            are ignored for them.
         seed: shuffling and augmentation seed.
         drop_last: drop the last incomplete batch.
         pin_memory: None -> True when CUDA is available.
@@ -320,6 +322,9 @@ def make_loader(
     workers = default_workers() if workers is None else workers
     generator = torch.Generator().manual_seed(seed)
     sampler = None
+    if isinstance(dataset, IterableDataset):
+        # A stream (ShardDataset) shuffles and splits across ranks and workers itself.
+        shuffle, distributed = None, False
     if distributed:
         sampler = DistributedSampler(dataset, shuffle=shuffle, seed=seed, drop_last=drop_last)
         shuffle = False
