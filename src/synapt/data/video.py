@@ -429,23 +429,15 @@ def _yuv_clip(frames: list) -> YUVClip:
     first = frames[0]
     width, height = first.width, first.height
     chroma_w, chroma_h = (width + 1) // 2, (height + 1) // 2
-    if width % 2 == 0 and height % 2 == 0:
-        # One C call per frame: PyAV packs Y, then Cb, then Cr into an (H * 3/2, W) array.
-        packed = np.stack([f.to_ndarray() for f in frames])
-        quarter = height // 4 if height % 4 == 0 else None
-        if quarter is not None:
-            chroma = packed[:, height:].reshape(len(frames), 2, chroma_h, chroma_w)
-            return YUVClip(
-                luma=torch.from_numpy(packed[:, :height]),
-                chroma=torch.from_numpy(chroma),
-                matrix="bt709" if _colorspace(first) == 1 else "bt601",
-                full_range=first.format.name == "yuvj420p" or _color_range(first) == 2,
-            )
-    luma = np.stack([_plane_array(f.planes[0], width, height) for f in frames])
+    # Copy each plane straight from FFmpeg's buffer into one array for the clip (rows are padded
+    # to line_size bytes; only the visible width is kept).
+    luma = np.empty((len(frames), height, width), dtype=np.uint8)
     chroma = np.empty((len(frames), 2, chroma_h, chroma_w), dtype=np.uint8)
     for t, frame in enumerate(frames):
-        chroma[t, 0] = _plane_array(frame.planes[1], chroma_w, chroma_h)
-        chroma[t, 1] = _plane_array(frame.planes[2], chroma_w, chroma_h)
+        y_plane, cb_plane, cr_plane = frame.planes
+        luma[t] = _plane_array(y_plane, width, height)
+        chroma[t, 0] = _plane_array(cb_plane, chroma_w, chroma_h)
+        chroma[t, 1] = _plane_array(cr_plane, chroma_w, chroma_h)
     return YUVClip(
         luma=torch.from_numpy(luma),
         chroma=torch.from_numpy(chroma),
