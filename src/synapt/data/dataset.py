@@ -218,12 +218,13 @@ class VideoClipDataset(Dataset):
             for box in boxes:
                 if yuv is not None:
                     view = T.yuv_crop_resize_normalize(
-                        yuv.luma[select], yuv.chroma[select], T.even_box(box), self.size,
-                        matrix=yuv.matrix, full_range=yuv.full_range, mean=self.mean, std=self.std, layout=self.layout,
+                        yuv.luma[select], yuv.chroma[select], T.even_box(box), self.size, matrix=yuv.matrix,
+                        full_range=yuv.full_range, mean=self.mean, std=self.std, layout=self.layout, flip=flip,
                     )  # fmt: skip
                 else:
-                    view = T.to_layout(T.normalize(T.crop_resize(clip, box, self.size), self.mean, self.std), self.layout)
-                views.append(T.hflip(view) if flip else view)
+                    view = T.crop_resize(clip, box, self.size)
+                    view = T.to_layout(T.normalize(T.hflip(view) if flip else view, self.mean, self.std), self.layout)
+                views.append(view)
         video = views[0] if len(views) == 1 else torch.stack(views)
         return video, label
 

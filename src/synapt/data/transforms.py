@@ -48,10 +48,11 @@ def resize(clip: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     pad = (-len(planes)) % 4
     if pad:
         planes = torch.cat((planes, planes[:pad]))
-    grouped = rearrange(planes, "(n c) h w -> n c h w", c=4).contiguous(memory_format=torch.channels_last)
+    # (plain views here, not einops: this runs several times per clip and einops' call overhead
+    # was measurable at these sizes)
+    grouped = planes.view(-1, 4, height, width).contiguous(memory_format=torch.channels_last)
     out = F.interpolate(grouped, size=size, mode="bilinear", antialias=shrink, align_corners=False)
-    out = rearrange(out, "n c h w -> (n c) h w")[: frames * channels]
-    return out.reshape(frames, channels, *size)
+    return out.contiguous().view(-1, *size)[: frames * channels].view(frames, channels, *size)
 
 
 def resize_short_side(clip: torch.Tensor, short: int) -> torch.Tensor:
@@ -260,6 +261,7 @@ def yuv_crop_resize_normalize(
     mean: Sequence[float],
     std: Sequence[float],
     layout: str = "CTHW",
+    flip: bool = False,
 ) -> torch.Tensor:
     """Crop ``box`` (even-aligned, see :func:`even_box`) from 4:2:0 planes, resize to ``size``,
     convert to RGB, clamp to [0, 255] and normalise.
@@ -272,6 +274,7 @@ def yuv_crop_resize_normalize(
         matrix, full_range: the video's colour matrix and range.
         mean, std: per-channel normalisation of values in [0, 1].
         layout: ``"CTHW"`` or ``"TCHW"``.
+        flip: mirror left-right.
 
     Returns:
         float32 ``(3, T, size, size)`` or ``(T, 3, size, size)``.
@@ -286,7 +289,9 @@ def yuv_crop_resize_normalize(
     # becomes a clamp to each channel's normalised range.
     yuv = torch.empty((3, frames, size, size), dtype=torch.uint8)
     yuv[0] = y[:, 0]
-    yuv[1:] = rearrange(uv, "t c h w -> c t h w")
+    yuv[1:] = uv.transpose(0, 1)  # (t c h w) -> (c t h w)
+    if flip:
+        yuv = yuv.flip(-1)  # mirror while the clip is still uint8: a quarter of the bytes
     m, shifts, bounds = _normalised_affine(matrix, full_range, tuple(mean), tuple(std))
     out = torch.mm(m, yuv.view(3, -1).to(torch.float32))
     for c in range(3):
