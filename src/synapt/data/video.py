@@ -34,6 +34,8 @@ import torch.nn.functional as F
 
 FRAME_TEMPLATES = ("img_{:05d}.jpg", "{:05d}.jpg")
 
+_DEMUXER_BY_SUFFIX = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".avi": "avi", ".mkv": "matroska", ".webm": "webm"}
+
 # Luma weights (Kr, Kb) of the two colour matrices in use; TV-range input is first expanded
 # with the 255/219 (luma) and 255/224 (chroma) factors.
 _KR_KB = {"bt601": (0.299, 0.114), "bt709": (0.2126, 0.0722)}
@@ -194,7 +196,7 @@ class PyAVReader:
         self._av = av
         self._data = data
         try:
-            self._container = av.open(self._source())
+            self._container = self._open()
         except (av.FFmpegError, OSError) as err:
             raise VideoDecodeError(f"{self.path}: cannot open ({_reason(err)})") from err
         if not self._container.streams.video:
@@ -280,6 +282,17 @@ class PyAVReader:
 
     def _source(self):
         return self.path if self._data is None else io.BytesIO(self._data)
+
+    def _open(self):
+        # Naming the demuxer from the suffix skips FFmpeg's format probing (a quarter of the open
+        # time of a small clip); a file whose suffix lies is opened again with probing.
+        hint = _DEMUXER_BY_SUFFIX.get(os.path.splitext(self.path)[1].lower()) if self._data is None else None
+        if hint is not None:
+            try:
+                return self._av.open(self.path, format=hint)
+            except self._av.FFmpegError:
+                pass
+        return self._av.open(self._source())
 
     def _count_packets(self) -> int:
         count = 0
