@@ -186,7 +186,10 @@ class VideoClipDataset(Dataset):
         else:
             clips = self._indices(length, rng)
         clips = clips + record.start_frame
-        unique, inverse = np.unique(clips, return_inverse=True)
+        if len(clips) == 1 and np.all(np.diff(clips[0]) > 0):
+            unique, inverse = clips[0], np.arange(clips.shape[1])  # already sorted and distinct
+        else:
+            unique, inverse = np.unique(clips, return_inverse=True)
         yuv = reader.get_yuv(unique.tolist()) if self.fused and hasattr(reader, "get_yuv") else None
         frames = None if yuv is not None else reader.get_frames(unique.tolist())
         label = record.label

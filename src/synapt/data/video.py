@@ -21,6 +21,7 @@ measures both).
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 from collections.abc import Sequence
@@ -213,18 +214,18 @@ class PyAVReader:
         # order with B-frames), so frames there are only placed by counting from the start.
         self._can_seek = "avi" not in self._container.format.name.split(",")
 
-    # -- header facts --------------------------------------------------------------------
-    @property
+    # -- header facts (read once: they do not change) ------------------------------------
+    @functools.cached_property
     def fps(self) -> float:
         rate = self._stream.average_rate or self._stream.guessed_rate or self._stream.base_rate
         return float(rate) if rate else 0.0
 
-    @property
+    @functools.cached_property
     def sample_aspect(self) -> float:
         sar = self._stream.sample_aspect_ratio or self._stream.codec_context.sample_aspect_ratio
         return float(sar) if sar and sar > 0 else 1.0
 
-    @property
+    @functools.cached_property
     def duration(self) -> float:
         stream = self._stream
         if stream.duration and stream.time_base:
@@ -514,7 +515,7 @@ class FrameFolderReader:
             self._num_frames = count
         return self._num_frames
 
-    @property
+    @functools.cached_property
     def fps(self) -> float:
         return 0.0
 
@@ -578,7 +579,7 @@ class DecordReader:
     def num_frames(self) -> int:
         return len(self._reader)
 
-    @property
+    @functools.cached_property
     def fps(self) -> float:
         return float(self._reader.get_avg_fps())
 
