@@ -114,3 +114,13 @@ def test_fused_flip_mirrors_the_output():
     mirrored = T.yuv_crop_resize_normalize(luma, chroma, (0, 0, 8, 16), 8, flip=True, **args)
     assert torch.allclose(mirrored, plain.flip(-1))
     assert plain[0, 0, 0, 0] < plain[0, 0, 0, -1]
+
+
+@pytest.mark.parametrize("frames, channels", [(16, 1), (5, 2), (3, 3)])
+def test_grouped_plane_resize_equals_plain_interpolation(frames, channels):
+    import torch.nn.functional as F
+
+    clip = torch.randint(0, 256, (frames, channels, 30, 26), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    crop = clip[..., 2:22, 3:25]  # a non-contiguous view, as crops are
+    expected = F.interpolate(crop, size=(17, 33), mode="bilinear", antialias=True, align_corners=False)
+    assert torch.equal(T.resize(crop, (17, 33)), expected)
