@@ -109,7 +109,7 @@ def test_yuv_affine_maps_known_colours():
 def test_fused_flip_mirrors_the_output():
     luma = torch.arange(16, dtype=torch.uint8).repeat(2, 8, 1) * 10 + 16  # (2, 8, 16) ramp left -> right
     chroma = torch.full((2, 2, 4, 8), 128, dtype=torch.uint8)
-    args = dict(matrix="bt601", full_range=False, mean=T.HALF_MEAN, std=T.HALF_STD)
+    args = {"matrix": "bt601", "full_range": False, "mean": T.HALF_MEAN, "std": T.HALF_STD}
     plain = T.yuv_crop_resize_normalize(luma, chroma, (0, 0, 8, 16), 8, **args)
     mirrored = T.yuv_crop_resize_normalize(luma, chroma, (0, 0, 8, 16), 8, flip=True, **args)
     assert torch.allclose(mirrored, plain.flip(-1))
