@@ -309,7 +309,7 @@ def load_weights(
     else:
         converted = CONVERTERS[source](raw)
 
-    for key in [k for k in converted if k.startswith(tuple(exclude))] if exclude else []:
+    for key in [k for k in converted if exclude and k.startswith(tuple(exclude))]:
         converted.pop(key)
         report.skipped[key] = "excluded"
 
