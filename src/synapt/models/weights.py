@@ -58,6 +58,7 @@ class LoadReport:
         unexpected: file keys (after conversion) the model does not have (ignored).
         skipped: keys left out on purpose, with the reason (``exclude``, shapes inflation cannot map).
         resized: keys interpolated to the model's shape (position / time embeddings).
+        identity: (2+1)-D temporal keys set to the identity in time by inflation (also in ``loaded``).
     """
 
     source: str
@@ -66,11 +67,12 @@ class LoadReport:
     unexpected: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     resized: list[str] = field(default_factory=list)
+    identity: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for logs."""
         parts = [f"{self.source}: loaded {len(self.loaded)} tensors"]
-        for name in ("missing", "unexpected", "resized"):
+        for name in ("missing", "unexpected", "resized", "identity"):
             keys = getattr(self, name)
             if keys:
                 parts.append(f"{name} {len(keys)} ({', '.join(keys[:6])}{', ...' if len(keys) > 6 else ''})")
@@ -321,6 +323,7 @@ def load_weights(
         _check_shapes({k: v for k, v in converted.items() if k.startswith("fc.")}, target, path=path, arch=arch)
         tensors, inflation = inflate_state_dict(converted, {k: v.shape for k, v in target.items()})
         report.skipped.update(inflation.skipped)
+        report.identity = list(inflation.identity)
         converted = tensors
         report.unexpected = list(inflation.unused)
         report.source = f"{source} (inflated)"
