@@ -211,7 +211,8 @@ def run(
 def format_report(report: dict) -> str:
     """The human-readable table of ``run``'s result."""
     lines = [
-        f"conv ceiling (3x3, 8x128x56x56, median of those paired with the steps): fp32 {report['ceiling_fp32_gflops']:.0f} GFLOP/s"
+        "conv ceiling (3x3, 8x128x56x56, median of those paired with the steps): "
+        f"fp32 {report['ceiling_fp32_gflops']:.0f} GFLOP/s"
         + (f", bf16 {report['ceiling_bf16_gflops']:.0f} GFLOP/s" if report["ceiling_bf16_gflops"] else "")
         + f"; {report['threads']} threads; load avg {report['load_avg_1min']['before']:.1f}"
         f" -> {report['load_avg_1min']['after']:.1f} (other jobs share the CPU)",

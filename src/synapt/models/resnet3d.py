@@ -17,6 +17,7 @@ video, at every temporal position, which the tests check.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import torch
@@ -172,7 +173,7 @@ class ResNet3d(nn.Module):
 
     def __init__(
         self,
-        make_block,
+        make_block: Callable[..., nn.Module],
         layers: tuple[int, int, int, int],
         *,
         num_classes: int,
@@ -207,7 +208,9 @@ class ResNet3d(nn.Module):
         self.default_input = {"num_frames": 8, "size": 224}
         self._init_weights()
 
-    def _make_layer(self, make_block, planes: int, blocks: int, *, stride: tuple[int, int], layer: int) -> nn.Sequential:
+    def _make_layer(
+        self, make_block: Callable[..., nn.Module], planes: int, blocks: int, *, stride: tuple[int, int], layer: int
+    ) -> nn.Sequential:
         out = planes * self.expansion
         downsample = None
         if stride != (1, 1) or self.inplanes != out:
@@ -215,7 +218,9 @@ class ResNet3d(nn.Module):
             downsample = nn.Sequential(Conv3d(self.inplanes, out, (1, 1, 1), stride=(st, ss, ss)), nn.BatchNorm3d(out))
         stage = [make_block(self.inplanes, planes, stride=stride, layer=layer, index=0, downsample=downsample)]
         self.inplanes = out
-        stage += [make_block(out, planes, stride=(1, 1), layer=layer, index=j, downsample=None) for j in range(1, blocks)]
+        stage += [
+            make_block(out, planes, stride=(1, 1), layer=layer, index=j, downsample=None) for j in range(1, blocks)
+        ]
         return nn.Sequential(*stage)
 
     def _init_weights(self) -> None:
@@ -328,7 +333,9 @@ def i3d_r50(
     return model
 
 
-def i3d_r50_mmaction2(*, num_classes: int, dropout: float = 0.5, temporal_padding: TemporalPadding = "zeros") -> ResNet3d:
+def i3d_r50_mmaction2(
+    *, num_classes: int, dropout: float = 0.5, temporal_padding: TemporalPadding = "zeros"
+) -> ResNet3d:
     """``i3d_r50(style="mmaction2")``, registered under its own name so that ``arch`` rebuilds it."""
     return i3d_r50(num_classes=num_classes, style="mmaction2", dropout=dropout, temporal_padding=temporal_padding)
 
@@ -409,7 +416,9 @@ def r2plus1d_r50(
     return model
 
 
-def r2plus1d_r50_ibm(*, num_classes: int, dropout: float = 0.5, temporal_padding: TemporalPadding = "zeros") -> ResNet3d:
+def r2plus1d_r50_ibm(
+    *, num_classes: int, dropout: float = 0.5, temporal_padding: TemporalPadding = "zeros"
+) -> ResNet3d:
     """``r2plus1d_r50(mid_channels="planes")``: IBM's s3d-resnet-50, the SynAPT release's layout."""
     return r2plus1d_r50(num_classes=num_classes, mid_channels="planes", dropout=dropout,
                         temporal_padding=temporal_padding)

@@ -182,7 +182,8 @@ def detect_source(state_dict: StateDict) -> str:
     keys = list(state_dict)
     if any(k.startswith(("backbone.", "cls_head.")) for k in keys):
         return "mmaction2"
-    if any(k.startswith("model.") for k in keys) and any(".temporal_attn." in k or k.endswith("time_embed") for k in keys):
+    official = any(k.startswith("model.") for k in keys)
+    if official and any(".temporal_attn." in k or k.endswith("time_embed") for k in keys):
         return "timesformer"
     if keys and all(k.startswith("module.") for k in keys):
         return "ibm"
