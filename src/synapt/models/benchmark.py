@@ -60,6 +60,19 @@ PRESETS = {
 }
 
 
+def choose_threads(*, load: float, cores: int, default: int) -> tuple[int, str]:
+    """Intra-op threads for the benchmark, and why.
+
+    On a CPU already busier than its core count, OpenMP threads of one op wait for each other at
+    every barrier while the OS runs someone else: measured here, TSN-R50 fell from 0.67 of the conv
+    ceiling with 1 thread to 0.17 with 2 at a load of 9 on 2 cores, while one large convolution barely
+    noticed. One thread then measures the models, not the scheduler.
+    """
+    if load >= cores and default > 1:
+        return 1, f"load {load:.1f} >= {cores} cores: 1 thread (pass --threads to override)"
+    return default, f"load {load:.1f} on {cores} cores: torch's default {default} threads"
+
+
 def _median_seconds(step, *, warmup: int, iters: int) -> float:
     for _ in range(warmup):
         step()
@@ -176,6 +189,7 @@ def run(
     iters: int = 2,
     bf16: bool = True,
     progress: bool = True,
+    threads_reason: str = "set by the caller",
 ) -> dict:
     """Run the benchmark and return a JSON-ready dict (ceilings, per-model results, machine load).
 
@@ -185,6 +199,7 @@ def run(
         warmup, iters: untimed and timed (paired) training steps per case.
         bf16: also measure under bf16 autocast.
         progress: show a tqdm bar.
+        threads_reason: why ``torch.get_num_threads()`` is what it is (printed with the results).
     """
     cases = cases or PRESETS[preset]
     load_before = os.getloadavg()[0]
@@ -201,6 +216,7 @@ def run(
     return {
         "unit": "GFLOP/s = 2 x GMACs per second; training step counted as 3 x forward",
         "threads": torch.get_num_threads(),
+        "threads_reason": threads_reason,
         "load_avg_1min": {"before": load_before, "after": os.getloadavg()[0]},
         "ceiling_fp32_gflops": statistics.median(r.ceiling_gflops for r in results),
         "ceiling_bf16_gflops": ceiling_bf16,
@@ -214,7 +230,7 @@ def format_report(report: dict) -> str:
         "conv ceiling (3x3, 8x128x56x56, median of those paired with the steps): "
         f"fp32 {report['ceiling_fp32_gflops']:.0f} GFLOP/s"
         + (f", bf16 {report['ceiling_bf16_gflops']:.0f} GFLOP/s" if report["ceiling_bf16_gflops"] else "")
-        + f"; {report['threads']} threads; load avg {report['load_avg_1min']['before']:.1f}"
+        + f"; {report['threads_reason']}; load avg {report['load_avg_1min']['before']:.1f}"
         f" -> {report['load_avg_1min']['after']:.1f} (other jobs share the CPU)",
         f"{'model (T x px, batch)':<32} {'GMACs/clip':>10} {'clips/s':>8} {'GFLOP/s':>8} {'/ceiling':>8}"
         f" {'bf16 clips/s':>12} {'bf16 x':>7}",
