@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import torch
@@ -119,10 +120,23 @@ class Result:
     bf16_clips_per_s: float | None = None
     bf16_speedup: float | None = None
     bf16_speedup_range: tuple[float, float] | None = None
+    ceiling_bf16_gflops: float | None = None
 
 
-def measure(case: Case, *, warmup: int, iters: int, bf16: bool, ceiling, seed: int = 0) -> Result:
-    """Paired measurement of one case: ceiling conv, fp32 step, bf16 step, ceiling conv, repeated.
+CeilingConv = tuple[Callable[[], torch.Tensor], int]  # the convolution to time, and its FLOPs
+
+
+def measure(
+    case: Case,
+    *,
+    warmup: int,
+    iters: int,
+    bf16: bool,
+    ceiling: CeilingConv,
+    ceiling_bf16: CeilingConv | None = None,
+    seed: int = 0,
+) -> Result:
+    """Paired measurement of one case: ceiling conv, fp32 step, ceiling conv, bf16 step, bf16 ceiling.
 
     Each fp32 step is divided by the mean of the ceilings measured just before and after it, and
     each bf16 step by the fp32 step next to it; the medians of those per-iteration ratios are
@@ -136,7 +150,6 @@ def measure(case: Case, *, warmup: int, iters: int, bf16: bool, ceiling, seed: i
     with torch.device("meta"):
         macs = count_macs(build_model(case.model, 10), (1, 3, case.frames, case.size, case.size))
     flops_per_step = 3 * 2 * macs * case.batch  # forward + backward (about twice the forward)
-    conv, conv_flops = ceiling
 
     def step(low_precision: bool) -> None:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=low_precision):
@@ -145,15 +158,15 @@ def measure(case: Case, *, warmup: int, iters: int, bf16: bool, ceiling, seed: i
         loss.backward()
         optimizer.step()
 
-    def ceiling_gflops() -> float:
+    def ceiling_gflops(which: CeilingConv = ceiling) -> float:
         with torch.no_grad():
-            return conv_flops / _seconds(conv) / 1e9
+            return which[1] / _seconds(which[0]) / 1e9
 
     for _ in range(warmup):
         step(False)
         if bf16:
             step(True)
-    fp32, ceilings, ratios, speedups, low = [], [], [], [], []
+    fp32, ceilings, ratios, speedups, low, low_ceilings = [], [], [], [], [], []
     for _ in range(iters):
         before = ceiling_gflops()
         seconds = _seconds(lambda: step(False))
@@ -164,6 +177,7 @@ def measure(case: Case, *, warmup: int, iters: int, bf16: bool, ceiling, seed: i
         if bf16:
             low.append(_seconds(lambda: step(True)))
             speedups.append(seconds / low[-1])
+            low_ceilings.append(ceiling_gflops(ceiling_bf16))
     seconds = statistics.median(fp32)
     result = Result(
         case=case.label,
@@ -178,6 +192,7 @@ def measure(case: Case, *, warmup: int, iters: int, bf16: bool, ceiling, seed: i
         result.bf16_clips_per_s = case.batch / statistics.median(low)
         result.bf16_speedup = statistics.median(speedups)
         result.bf16_speedup_range = (min(speedups), max(speedups))
+        result.ceiling_bf16_gflops = statistics.median(low_ceilings)
     return result
 
 
@@ -203,14 +218,10 @@ def run(
     """
     cases = cases or PRESETS[preset]
     load_before = os.getloadavg()[0]
-    layout = _ceiling_layout(torch.float32)
-    ceiling_bf16 = None
-    if bf16:
-        conv, flops = _ceiling_conv(torch.bfloat16, _ceiling_layout(torch.bfloat16))
-        with torch.no_grad():
-            ceiling_bf16 = flops / _median_seconds(conv, warmup=1, iters=3) / 1e9
+    ceiling = _ceiling_conv(torch.float32, _ceiling_layout(torch.float32))
+    ceiling_bf16 = _ceiling_conv(torch.bfloat16, _ceiling_layout(torch.bfloat16)) if bf16 else None
     results = [
-        measure(case, warmup=warmup, iters=iters, bf16=bf16, ceiling=_ceiling_conv(torch.float32, layout))
+        measure(case, warmup=warmup, iters=iters, bf16=bf16, ceiling=ceiling, ceiling_bf16=ceiling_bf16)
         for case in tqdm(cases, desc="bench models", disable=not progress)
     ]
     return {
@@ -219,7 +230,7 @@ def run(
         "threads_reason": threads_reason,
         "load_avg_1min": {"before": load_before, "after": os.getloadavg()[0]},
         "ceiling_fp32_gflops": statistics.median(r.ceiling_gflops for r in results),
-        "ceiling_bf16_gflops": ceiling_bf16,
+        "ceiling_bf16_gflops": statistics.median(r.ceiling_bf16_gflops for r in results) if bf16 else None,
         "models": [asdict(r) for r in results],
     }
 
