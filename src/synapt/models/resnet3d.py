@@ -147,7 +147,7 @@ class Bottleneck2Plus1d(nn.Module):
           -> conv3 1x1x1 (x4) -> bn3 -> (+ shortcut) -> relu
 
     ``mid`` follows Tran et al. (same parameters as the 3x3x3 conv it replaces) or equals
-    ``planes`` (IBM's "S3D-ResNet", the layout of the SynAPT release).
+    ``planes`` (IBM's "S3D-ResNet", the code SynAPT's README says its R(2+1)D was trained with).
     """
 
     expansion = 4
@@ -414,7 +414,7 @@ def _r2plus1d(
             temporal_padding=temporal_padding,
         )
 
-    # IBM's layout (the SynAPT release): a full 3x7x7 stem, time halved by res3, res4 and res5.
+    # IBM's layout (SynAPT trained with IBM's code): a full 3x7x7 stem, time halved by res3, res4, res5.
     return ResNet3d(
         make_block,
         layers,
@@ -438,7 +438,7 @@ def r2plus1d_r50(
 
     ``mid_channels="tran"`` (default) follows Tran et al. 2018 (M = 2.25 x planes, so each block has
     the parameters of its 3x3x3 counterpart: 46,997,936 with a 400-way head vs 46,980,944 for R3D-50);
-    ``"planes"`` is IBM's s3d-resnet-50 (28,126,416 with a 400-way head), which loads SynAPT's release.
+    ``"planes"`` is IBM's s3d-resnet-50 (28,126,416 with a 400-way head), IBM's layout, which SynAPT used.
     Stem 3x7x7. Temporal strides: 8 frames -> T = 8, 8, 4, 2, 1 after stem, res2..res5
     (16 frames -> 16, 16, 8, 4, 2).
     """
@@ -453,7 +453,7 @@ def r2plus1d_r50(
 def r2plus1d_r50_ibm(
     *, num_classes: int, dropout: float = 0.5, temporal_padding: TemporalPadding = "zeros"
 ) -> ResNet3d:
-    """``r2plus1d_r50(mid_channels="planes")``: IBM's s3d-resnet-50, the SynAPT release's layout."""
+    """``r2plus1d_r50(mid_channels="planes")``: IBM's s3d-resnet-50 (SynAPT's R(2+1)D code)."""
     return r2plus1d_r50(num_classes=num_classes, mid_channels="planes", dropout=dropout,
                         temporal_padding=temporal_padding)
 

@@ -9,7 +9,7 @@ Sources (``load_weights(..., source=...)``; ``"auto"`` recognises each from its 
 ``mmaction2``             mmaction2 TSN / I3D checkpoint: ``state_dict`` with ``backbone.`` keys,
                           ``convK.conv`` / ``convK.bn`` ConvModules, ``downsample.conv/bn``, and
                           ``cls_head.fc_cls``.
-``ibm``                   IBM/action-recognition-pytorch ``.pth.tar`` (the SynAPT release):
+``ibm``                   IBM/action-recognition-pytorch ``.pth.tar`` (SynAPT trained with it):
                           ``state_dict`` saved from ``DataParallel``, every key prefixed ``module.``.
 ``timesformer``           official TimeSformer ``.pyth``: ``model_state`` with ``model.`` keys and
                           a ``head``.
