@@ -154,5 +154,6 @@ def test_metadata():
     assert model.default_input == {"num_frames": 8, "size": 112}
     model.reset_classifier(9)
     assert model.fc.out_features == 9
+    assert model.no_weight_decay() <= dict(model.named_parameters()).keys()
     with pytest.raises(ValueError):
         model(torch.randn(1, 3, 32, 32))

@@ -225,6 +225,10 @@ class TimeSformer(nn.Module):
         """Replace the head by a fresh ``num_classes``-way linear layer."""
         self.fc = nn.Linear(self.feature_dim, num_classes)
 
+    def no_weight_decay(self) -> set[str]:
+        """Parameter names the official recipe trains without weight decay (the embeddings)."""
+        return {"pos_embed", "cls_token", "time_embed"}
+
 
 def timesformer_b(*, num_classes: int, num_frames: int = 8, img_size: int = 224, drop_path: float = 0.1,
                   dropout: float = 0.0) -> TimeSformer:

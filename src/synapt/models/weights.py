@@ -9,7 +9,7 @@ Sources (``load_weights(..., source=...)``; ``"auto"`` recognises each from its 
 ``mmaction2``             mmaction2 TSN / I3D checkpoint: ``state_dict`` with ``backbone.`` keys,
                           ``convK.conv`` / ``convK.bn`` ConvModules, ``downsample.conv/bn``, and
                           ``cls_head.fc_cls``.
-``ibm``                   IBM/action-recognition-pytorch ``.pth.tar`` (the SynAPT release):
+``ibm``                   IBM/action-recognition-pytorch ``.pth.tar`` (SynAPT trained with it):
                           ``state_dict`` saved from ``DataParallel``, every key prefixed ``module.``.
 ``timesformer``           official TimeSformer ``.pyth``: ``model_state`` with ``model.`` keys and
                           a ``head``.
@@ -58,6 +58,7 @@ class LoadReport:
         unexpected: file keys (after conversion) the model does not have (ignored).
         skipped: keys left out on purpose, with the reason (``exclude``, shapes inflation cannot map).
         resized: keys interpolated to the model's shape (position / time embeddings).
+        identity: (2+1)-D temporal keys set to the identity in time by inflation (also in ``loaded``).
     """
 
     source: str
@@ -66,11 +67,12 @@ class LoadReport:
     unexpected: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     resized: list[str] = field(default_factory=list)
+    identity: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for logs."""
         parts = [f"{self.source}: loaded {len(self.loaded)} tensors"]
-        for name in ("missing", "unexpected", "resized"):
+        for name in ("missing", "unexpected", "resized", "identity"):
             keys = getattr(self, name)
             if keys:
                 parts.append(f"{name} {len(keys)} ({', '.join(keys[:6])}{', ...' if len(keys) > 6 else ''})")
@@ -180,7 +182,8 @@ def detect_source(state_dict: StateDict) -> str:
     keys = list(state_dict)
     if any(k.startswith(("backbone.", "cls_head.")) for k in keys):
         return "mmaction2"
-    if any(k.startswith("model.") for k in keys) and any(".temporal_attn." in k or k.endswith("time_embed") for k in keys):
+    official = any(k.startswith("model.") for k in keys)
+    if official and any(".temporal_attn." in k or k.endswith("time_embed") for k in keys):
         return "timesformer"
     if keys and all(k.startswith("module.") for k in keys):
         return "ibm"
@@ -240,7 +243,7 @@ def read_checkpoint(path: str | Path) -> StateDict:
 # ----------------------------------------------------------------------------- fitting to a model
 
 
-def _fit_embeddings(state_dict: StateDict, model: nn.Module, report: LoadReport) -> StateDict:
+def _fit_embeddings(state_dict: StateDict, model: nn.Module, report: LoadReport, *, path: Path) -> StateDict:
     """Interpolate TimeSformer position / time embeddings to the model's grid and frame count."""
     if not isinstance(model, TimeSformer):
         return state_dict
@@ -248,7 +251,10 @@ def _fit_embeddings(state_dict: StateDict, model: nn.Module, report: LoadReport)
     pos = out.get("pos_embed")
     if pos is not None and pos.shape != model.pos_embed.shape:
         side = int(round((model.pos_embed.shape[1] - 1) ** 0.5))
-        out["pos_embed"] = resize_pos_embed(pos, (side, side))
+        try:
+            out["pos_embed"] = resize_pos_embed(pos, (side, side))
+        except ValueError as err:  # e.g. DeiT-distilled: two class tokens before the grid
+            raise UserError(f"{path}: key 'pos_embed' of shape {tuple(pos.shape)} cannot be resized: {err}") from None
         report.resized.append("pos_embed")
     time = out.get("time_embed")
     if time is not None and time.shape != model.time_embed.shape:
@@ -309,7 +315,7 @@ def load_weights(
     else:
         converted = CONVERTERS[source](raw)
 
-    for key in [k for k in converted if k.startswith(tuple(exclude))] if exclude else []:
+    for key in [k for k in converted if exclude and k.startswith(tuple(exclude))]:
         converted.pop(key)
         report.skipped[key] = "excluded"
 
@@ -321,11 +327,12 @@ def load_weights(
         _check_shapes({k: v for k, v in converted.items() if k.startswith("fc.")}, target, path=path, arch=arch)
         tensors, inflation = inflate_state_dict(converted, {k: v.shape for k, v in target.items()})
         report.skipped.update(inflation.skipped)
+        report.identity = list(inflation.identity)
         converted = tensors
         report.unexpected = list(inflation.unused)
         report.source = f"{source} (inflated)"
 
-    converted = _fit_embeddings(converted, model, report)
+    converted = _fit_embeddings(converted, model, report, path=path)
     _check_shapes(converted, target, path=path, arch=arch)
     loadable = {k: v for k, v in converted.items() if k in target}
     report.unexpected += [k for k in converted if k not in target]
