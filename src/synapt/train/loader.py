@@ -65,10 +65,13 @@ class EpochSampler(Sampler[int]):
 
 class SeededItems(Dataset):
     """A dataset view whose item ``i`` in epoch ``e`` is drawn with every global RNG (torch,
-    numpy, python) seeded from (seed, e, i), then restored.
+    numpy, python) seeded from (seed, e, i).
 
-    Datasets that augment with the global RNGs thereby become a function of the index, not
-    of which worker loaded the item or what was loaded before it.
+    Datasets that augment with the global RNGs thereby become a function of the index, not of
+    which worker loaded the item or what was loaded before it. The torch RNG is restored
+    afterwards (dropout in the training step draws from it); numpy's and Python's are left
+    seeded by the last item, which is just as deterministic and saves 150 us per clip that
+    saving and restoring numpy's 2.5 KB state costs.
     """
 
     def __init__(self, dataset: Dataset, *, seed: int, epoch: int):
@@ -79,16 +82,13 @@ class SeededItems(Dataset):
 
     def __getitem__(self, index: int):
         item_seed = _mix(self.seed, self.epoch, int(index))
-        python_state, numpy_state = random.getstate(), np.random.get_state()
+        random.seed(item_seed)
+        np.random.seed(item_seed % 2**32)
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(item_seed)
-            random.seed(item_seed)
-            np.random.seed(item_seed % 2**32)
-            try:
-                return self.dataset[index]
-            finally:
-                random.setstate(python_state)
-                np.random.set_state(numpy_state)
+            # The CPU generator only: torch.manual_seed would also queue a CUDA seeding, which
+            # records a stack trace per call (a millisecond per clip).
+            torch.default_generator.manual_seed(item_seed)
+            return self.dataset[index]
 
 
 def epoch_loader(dataset: Dataset, *, batch_size: int, seed: int, epoch: int, shuffle: bool, rank: int = 0,
@@ -139,5 +139,10 @@ def _one_thread(_worker_id: int) -> None:
 
 
 def _mix(*numbers: int) -> int:
-    """A 63-bit seed from several ints (numpy's SeedSequence hashes them well)."""
-    return int(np.random.SeedSequence([abs(int(n)) for n in numbers]).generate_state(2, np.uint64)[0] >> 1)
+    """A 63-bit seed from several ints: splitmix64 folded over them (fast, well spread)."""
+    state = 0x9E3779B97F4A7C15
+    for number in numbers:
+        state = (state ^ (int(number) & 0xFFFFFFFFFFFFFFFF)) * 0xBF58476D1CE4E5B9 & 0xFFFFFFFFFFFFFFFF
+        state = (state ^ (state >> 31)) * 0x94D049BB133111EB & 0xFFFFFFFFFFFFFFFF
+        state ^= state >> 29
+    return state >> 1
