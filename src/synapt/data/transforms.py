@@ -1,0 +1,186 @@
+"""Spatial transforms on uint8 clips ``(T, C, H, W)``, in torch (no torchvision).
+
+Crops are computed as boxes ``(top, left, height, width)`` in pixels of the frame the reader
+returned, by pure functions; one :func:`crop_resize` then cuts and scales. Cropping before
+resizing gives the same picture as mmaction2's "resize short side to 256, then crop 224" while
+only ever resizing the small crop.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+
+Box = tuple[int, int, int, int]  # top, left, height, width (pixels)
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+HALF_MEAN = (0.5, 0.5, 0.5)
+HALF_STD = (0.5, 0.5, 0.5)
+NORMALISATIONS = {"imagenet": (IMAGENET_MEAN, IMAGENET_STD), "half": (HALF_MEAN, HALF_STD)}
+
+MULTI_SCALES = (1.0, 0.875, 0.75, 0.66)
+# Test-time centre crop keeps 224/256 of the short side, like "resize 256, centre crop 224".
+CENTER_CROP_FRACTION = 224 / 256
+
+
+def resize(clip: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Resize ``(T, C, H, W)`` uint8 frames to ``size = (height, width)`` pixels, bilinear, antialiased."""
+    if tuple(clip.shape[-2:]) == tuple(size):
+        return clip
+    return F.interpolate(clip, size=size, mode="bilinear", antialias=True, align_corners=False)
+
+
+def resize_short_side(clip: torch.Tensor, short: int) -> torch.Tensor:
+    """Resize so the shorter side is ``short`` pixels, keeping the aspect ratio."""
+    height, width = clip.shape[-2:]
+    if height <= width:
+        size = (short, max(1, round(width * short / height)))
+    else:
+        size = (max(1, round(height * short / width)), short)
+    return resize(clip, size)
+
+
+def crop_resize(clip: torch.Tensor, box: Box, size: int | tuple[int, int]) -> torch.Tensor:
+    """Cut ``box`` out of every frame and resize it to ``size`` pixels (square if an int)."""
+    top, left, height, width = box
+    out = clip[..., top : top + height, left : left + width]
+    target = (size, size) if isinstance(size, int) else size
+    return resize(out, target)
+
+
+def center_crop_box(height: int, width: int, crop_height: int, crop_width: int) -> Box:
+    """The centred ``crop_height x crop_width`` box of a ``height x width`` frame."""
+    crop_height, crop_width = min(crop_height, height), min(crop_width, width)
+    return (height - crop_height) // 2, (width - crop_width) // 2, crop_height, crop_width
+
+
+def center_box(height: int, width: int, *, fraction: float = CENTER_CROP_FRACTION) -> Box:
+    """The centred square whose side is ``fraction`` of the short side (test-time single crop)."""
+    side = max(1, round(min(height, width) * fraction))
+    return center_crop_box(height, width, side, side)
+
+
+def three_crop_boxes(height: int, width: int) -> list[Box]:
+    """Three squares of the short side's size at the start, centre and end of the long side.
+
+    Together they cover the whole frame (mmaction2's ThreeCrop after a short-side resize).
+    """
+    side = min(height, width)
+    if width >= height:
+        return [(0, left, side, side) for left in (0, (width - side) // 2, width - side)]
+    return [(top, 0, side, side) for top in (0, (height - side) // 2, height - side)]
+
+
+def multi_scale_crop_box(
+    height: int,
+    width: int,
+    *,
+    rng: np.random.Generator,
+    scales: Sequence[float] = MULTI_SCALES,
+    max_distort: int = 1,
+    fix_crop: bool = True,
+) -> Box:
+    """TSN's multi-scale crop: width and height each a scale of the short side.
+
+    Args:
+        height, width: frame size in pixels.
+        rng: random generator.
+        scales: fractions of the short side (TSN: 1, .875, .75, .66).
+        max_distort: how many scale steps width and height may differ (aspect jitter).
+        fix_crop: place the box at a corner or the centre (TSN) instead of anywhere.
+    """
+    base = min(height, width)
+    sizes = [max(1, int(base * s)) for s in scales]
+    pairs = [(h, w) for i, h in enumerate(sizes) for j, w in enumerate(sizes) if abs(i - j) <= max_distort]
+    crop_h, crop_w = pairs[rng.integers(len(pairs))]
+    if fix_crop:
+        dy, dx = (height - crop_h) // 2, (width - crop_w) // 2
+        # corners and centre, in units of half the free space
+        corners = [(0, 0), (0, 2), (2, 0), (2, 2), (1, 1)]
+        oy, ox = corners[rng.integers(len(corners))]
+        return oy * dy, ox * dx, crop_h, crop_w
+    return int(rng.integers(height - crop_h + 1)), int(rng.integers(width - crop_w + 1)), crop_h, crop_w
+
+
+def random_resized_crop_box(
+    height: int,
+    width: int,
+    *,
+    rng: np.random.Generator,
+    area: tuple[float, float] = (0.08, 1.0),
+    ratio: tuple[float, float] = (3 / 4, 4 / 3),
+    attempts: int = 10,
+) -> Box:
+    """Inception-style crop: a random fraction ``area`` of the frame with aspect in ``ratio``.
+
+    Falls back to the centred largest box of an allowed aspect after ``attempts`` misses.
+    """
+    frame_area = height * width
+    log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
+    for _ in range(attempts):
+        target = frame_area * rng.uniform(*area)
+        aspect = math.exp(rng.uniform(*log_ratio))
+        crop_w = round(math.sqrt(target * aspect))
+        crop_h = round(math.sqrt(target / aspect))
+        if 0 < crop_w <= width and 0 < crop_h <= height:
+            return int(rng.integers(height - crop_h + 1)), int(rng.integers(width - crop_w + 1)), crop_h, crop_w
+    aspect = min(max(width / height, ratio[0]), ratio[1])
+    crop_w = min(width, round(height * aspect))
+    crop_h = min(height, round(crop_w / aspect))
+    return center_crop_box(height, width, crop_h, crop_w)
+
+
+def hflip(clip: torch.Tensor) -> torch.Tensor:
+    """Mirror every frame left-right."""
+    return clip.flip(-1)
+
+
+def flipped_label(label: int, flip_map: Mapping[int, int | None]) -> int | None:
+    """The label of a mirrored clip: ``flip_map[label]`` if listed, else unchanged.
+
+    Returns None for a class mapped to None: such a clip must not be flipped at all.
+    """
+    if label in flip_map:
+        return flip_map[label]
+    return label
+
+
+def resolve_flip_map(flip_map: Mapping | None, class_names: Sequence[str] | None) -> dict[int, int | None]:
+    """A flip map by class index from one by index or by class name (needs ``class_names``)."""
+    if not flip_map:
+        return {}
+    if all(isinstance(k, (int, np.integer)) for k in flip_map):
+        return {int(k): (None if v is None else int(v)) for k, v in flip_map.items()}
+    if class_names is None:
+        raise ValueError("a flip map by class name needs class_names= to turn names into labels")
+    index = {name: i for i, name in enumerate(class_names)}
+    resolved: dict[int, int | None] = {}
+    for name, partner in flip_map.items():
+        if name not in index:
+            raise ValueError(f"flip map names unknown class {name!r}")
+        if partner is not None and partner not in index:
+            raise ValueError(f"flip map maps {name!r} to unknown class {partner!r}")
+        resolved[index[name]] = None if partner is None else index[partner]
+    return resolved
+
+
+def normalize(clip: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
+    """uint8 ``(T, C, H, W)`` -> float32 ``(x / 255 - mean) / std`` per channel."""
+    mean_t = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1) * 255.0
+    scale = 1.0 / (torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1) * 255.0)
+    return (clip.to(torch.float32) - mean_t) * scale
+
+
+def to_layout(clip: torch.Tensor, layout: str) -> torch.Tensor:
+    """``(T, C, H, W)`` -> ``"TCHW"`` (2-D models, frames as a batch) or ``"CTHW"`` (3-D models)."""
+    if layout == "TCHW":
+        return clip
+    if layout == "CTHW":
+        return rearrange(clip, "t c h w -> c t h w").contiguous()
+    raise ValueError(f"layout must be 'TCHW' or 'CTHW', not {layout!r}")

@@ -1,0 +1,76 @@
+"""Spatial transforms on uint8 clips, checked by value."""
+
+import numpy as np
+import pytest
+import torch
+
+from synapt.data import transforms as T
+
+
+def ramp_clip(t=2, h=24, w=32):
+    """Each pixel's red value is its column: crops and flips are readable from the values."""
+    cols = torch.arange(w, dtype=torch.uint8).view(1, 1, 1, w).expand(t, 1, h, w)
+    return torch.cat([cols, torch.zeros(t, 2, h, w, dtype=torch.uint8)], dim=1).contiguous()
+
+
+def test_resize_short_side_keeps_aspect():
+    clip = ramp_clip(h=24, w=32)
+    assert T.resize_short_side(clip, 12).shape == (2, 3, 12, 16)
+    assert T.resize_short_side(clip.transpose(-1, -2), 12).shape == (2, 3, 16, 12)
+    assert T.resize_short_side(clip, 12).dtype == torch.uint8
+
+
+def test_center_and_three_crop_boxes():
+    assert T.center_crop_box(24, 32, 10, 10) == (7, 11, 10, 10)
+    assert T.center_box(256, 340) == (16, 58, 224, 224)
+    assert T.three_crop_boxes(24, 32) == [(0, 0, 24, 24), (0, 4, 24, 24), (0, 8, 24, 24)]
+    assert T.three_crop_boxes(32, 24) == [(0, 0, 24, 24), (4, 0, 24, 24), (8, 0, 24, 24)]
+
+
+def test_crop_resize_cuts_the_box():
+    clip = ramp_clip()
+    out = T.crop_resize(clip, (0, 10, 24, 8), (24, 8))
+    assert out.shape == (2, 3, 24, 8)
+    assert out[0, 0, 0].tolist() == list(range(10, 18))
+
+
+def test_multi_scale_crop_sizes_come_from_the_scales():
+    allowed = {int(240 * s) for s in T.MULTI_SCALES}
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        top, left, h, w = T.multi_scale_crop_box(240, 320, rng=rng)
+        assert h in allowed and w in allowed
+        assert abs(sorted(allowed, reverse=True).index(h) - sorted(allowed, reverse=True).index(w)) <= 1
+        assert 0 <= top <= 240 - h and 0 <= left <= 320 - w
+        # fixed crops sit at corners or the centre
+        assert left in (0, (320 - w) // 2, 2 * ((320 - w) // 2))
+
+
+def test_random_resized_crop_stays_inside_and_respects_area():
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        top, left, h, w = T.random_resized_crop_box(100, 150, rng=rng, area=(0.25, 0.5))
+        assert top + h <= 100 and left + w <= 150
+        assert 0.2 * 15000 <= h * w <= 0.55 * 15000 or (h, w) == (100, 133)
+
+
+def test_flip_mirrors_and_maps_labels():
+    clip = ramp_clip()
+    assert T.hflip(clip)[0, 0, 0, 0] == 31
+    flip_map = T.resolve_flip_map({"push left": "push right", "push right": "push left", "turn": None}, ["push left", "push right", "jump", "turn"])
+    assert flip_map == {0: 1, 1: 0, 3: None}
+    assert T.flipped_label(0, flip_map) == 1
+    assert T.flipped_label(2, flip_map) == 2
+    assert T.flipped_label(3, flip_map) is None
+    with pytest.raises(ValueError, match="unknown class"):
+        T.resolve_flip_map({"nope": "jump"}, ["jump"])
+
+
+def test_normalize_and_layouts():
+    clip = torch.full((4, 3, 2, 2), 255, dtype=torch.uint8)
+    out = T.normalize(clip, T.HALF_MEAN, T.HALF_STD)
+    assert out.dtype == torch.float32 and torch.allclose(out, torch.ones_like(out))
+    imagenet = T.normalize(torch.zeros_like(clip), T.IMAGENET_MEAN, T.IMAGENET_STD)
+    assert imagenet[0, :, 0, 0].tolist() == pytest.approx([-0.485 / 0.229, -0.456 / 0.224, -0.406 / 0.225], rel=1e-5)
+    cthw = T.to_layout(torch.arange(4 * 3).view(4, 3, 1, 1), "CTHW")
+    assert cthw.shape == (3, 4, 1, 1) and cthw[1, 2, 0, 0] == 2 * 3 + 1
