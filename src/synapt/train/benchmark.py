@@ -33,12 +33,13 @@ PROBE_GRID = {"lrs": [0.01, 0.1, 1.0], "batch_sizes": [8, 16], "weight_decays": 
 
 
 def write_toy_videos(root: str | Path, *, num_classes: int = 3, per_class: int = 8, frames: int = 32,
-                     height: int = 96, width: int = 128, seed: int = 0) -> list[tuple[str, int]]:
+                     height: int = 96, width: int = 128, seed: int = 0,
+                     splits: tuple[str, ...] = ()) -> list[tuple[str, int]]:
     """Real H.264 (yuv420p) clips in the generator's layout: a bright square moving in a
     class-specific direction over noise.
 
     Writes ``videos/class_<k>/<clip_id>.mp4``, ``manifest.jsonl`` and ``classes.json`` under
-    ``root``.
+    ``root``; clip ``i`` of every class goes to split ``splits[i % len(splits)]`` when given.
 
     Returns:
         ``[(path, label), ...]`` in writing order.
@@ -72,6 +73,8 @@ def write_toy_videos(root: str | Path, *, num_classes: int = 3, per_class: int =
                              "class_name": f"class_{k}", "family": "toy", "seed": seed, "frames": frames, "fps": 30,
                              "width": width, "height": height, "params": {"angle": float(angle)},
                              "sha256": hashlib.sha256(path.read_bytes()).hexdigest()})
+            if splits:
+                manifest[-1]["split"] = splits[i % len(splits)]
             written.append((str(path), k))
     (root / "manifest.jsonl").write_text("".join(json.dumps(row) + "\n" for row in manifest))
     (root / "classes.json").write_text(json.dumps(classes, indent=2) + "\n")

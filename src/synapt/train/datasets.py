@@ -69,7 +69,7 @@ def build_datasets(data: DataConfig, *, seed: int, num_clips: int, num_crops: in
     for name, records in index.splits.items():
         check_labels(records, len(index.class_names), split=name, where=where)
     # A missing file found now is one message; found mid-epoch it is a crash hours in.
-    missing = index.find_missing()
+    missing = index.missing  # load_dataset checked every listed file once
     if missing and data.on_error == "raise":
         raise UserError(f"{where}: {len(missing)} listed videos are missing, e.g. {missing[0]}; "
                         "fetch them, or set data.on_error=skip to train on the others")
