@@ -29,7 +29,8 @@ from synapt.config import load_config
 from synapt.train.datasets import Datasets
 
 LOOP_MODEL, LOOP_SIZE, LOOP_FRAMES, LOOP_BATCH, LOOP_STEPS = "tsn_tiny", 64, 8, 8, 40
-PROBE_GRID = {"lrs": [0.01, 0.1, 1.0], "batch_sizes": [8, 16], "weight_decays": [0.0, 1e-4, 1e-3]}
+# The paper's downstream grid (SynAPT section 4.1): 3 learning rates x 2 batch sizes x 3 weight decays.
+PROBE_GRID = {"lrs": [0.0001, 0.0005, 0.001], "batch_sizes": [32, 64], "weight_decays": [0.0001, 0.0005, 0.001]}
 
 
 def write_toy_videos(root: str | Path, *, num_classes: int = 3, per_class: int = 8, frames: int = 32,
