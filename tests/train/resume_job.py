@@ -9,11 +9,11 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synapt.config import load_config  # noqa: E402
 from synapt.train.loop import train  # noqa: E402
-from train.tinyvideo import tiny_builder, toy_datasets  # noqa: E402
+from tinyvideo import tiny_builder, toy_datasets  # noqa: E402
 
 OVERRIDES = ["model.name=tiny", "data.workers=1", "data.num_frames=4", "data.size=16", "optim.batch_size=4",
              "optim.lr=0.05", "schedule.epochs=2", "schedule.warmup_epochs=0.5", "eval.batch_size=4",

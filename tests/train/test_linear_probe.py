@@ -14,7 +14,7 @@ from synapt.train.distributed import DistEnv
 from synapt.train.loop import train
 from synapt.train.probe import extract_features, head_scores, train_head
 
-from .tinyvideo import TinyVideoNet, ToyClips, tiny_builder, toy_datasets
+from tinyvideo import TinyVideoNet, ToyClips, tiny_builder, toy_datasets
 
 
 def test_features_are_forward_features_per_view():

@@ -14,7 +14,7 @@ import torch
 from synapt.train.checkpoint import load_checkpoint
 from synapt.train.loop import train
 
-from .tinyvideo import tiny_builder, toy_datasets
+from tinyvideo import tiny_builder, toy_datasets
 
 JOB = Path(__file__).with_name("ddp_job.py")
 

@@ -6,7 +6,7 @@ import torch
 
 from synapt.train.loader import batches_per_epoch, epoch_loader, epoch_order, rank_share
 
-from .tinyvideo import ToyClips
+from tinyvideo import ToyClips
 
 
 def test_epoch_order_is_a_function_of_seed_and_epoch():
