@@ -84,7 +84,7 @@ def test_grouped_split_keeps_shared_actors_together():
         clip = Clip("g", "walk", Path(f"/c{i}.mp4"), f"id{i}", groups=(f"actor={i // 4}",))
         clip.meta["target"] = "walk"
         clips.append(clip)
-    side = grouped_split(clips, val_fraction=0.25, seed=3)
+    side = grouped_split(clips, fractions={"val": 0.25}, seed=3)
     # Quota is 10 clips; whole groups of 4 never overshoot it, so val holds two groups.
     assert sum(v == "val" for v in side.values()) == 8
     for actor in range(10):
@@ -135,3 +135,30 @@ def test_curate_is_deterministic(tmp_path):
     curate(class_map=cm, sources=[a], out_dir=tmp_path / "x", clips_per_class=8, seed=5)
     curate(class_map=cm, sources=[a], out_dir=tmp_path / "y", clips_per_class=8, seed=5)
     assert (tmp_path / "x/manifest.jsonl").read_text() == (tmp_path / "y/manifest.jsonl").read_text()
+
+
+def test_grouped_split_carves_val_and_test_per_class():
+    clips = []
+    for name in ("a", "b"):
+        for i in range(20):
+            clip = Clip("g", name, Path(f"/{name}{i}.mp4"), f"{name}{i}")
+            clip.meta["target"] = name
+            clips.append(clip)
+    side = grouped_split(clips, fractions={"val": 0.2, "test": 0.3}, seed=0)
+    for name in ("a", "b"):
+        mine = [side[f"{name}{i}"] for i in range(20)]
+        assert (mine.count("train"), mine.count("val"), mine.count("test")) == (10, 4, 6)
+    with pytest.raises(UserError, match="nothing to train on"):
+        grouped_split(clips, fractions={"val": 0.5, "test": 0.5}, seed=0)
+
+
+def test_keep_splits_preserves_the_source_split(tmp_path):
+    src = make_source(tmp_path / "a", "a", {"wave": 6, "jump": 6})
+    rows = [json.loads(l) for l in (src.root / "manifest.jsonl").read_text().splitlines()]
+    for i, row in enumerate(rows):
+        row["split"] = ("train", "val", "test")[i % 3]
+    (src.root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    curate(class_map={"wave": [("a", "wave")]}, sources=[src], out_dir=tmp_path / "o", keep_splits=True)
+    out = [json.loads(l) for l in (tmp_path / "o" / "manifest.jsonl").read_text().splitlines()]
+    expected = {r["clip_id"]: r["split"] for r in rows if r["class_name"] == "wave"}
+    assert {r["clip_id"].removeprefix("a-"): r["split"] for r in out} == expected

@@ -155,7 +155,8 @@ def _read_generated(source: Source) -> list[Clip]:
                     path=path,
                     identity=row.get("sha256") or str(path),
                     groups=_generated_groups(source.name, row),
-                    meta={"fps": row.get("fps"), "frames": row.get("frames"), "clip_id": row.get("clip_id")},
+                    meta={"fps": row.get("fps"), "frames": row.get("frames"), "clip_id": row.get("clip_id"),
+                          "split": row.get("split")},
                 )
             )
     return clips
@@ -294,16 +295,21 @@ def balanced_order(clips_by_source: dict[str, list[Clip]], *, seed: int, key: st
     return order
 
 
-def grouped_split(clips: list[Clip], *, val_fraction: float, seed: int) -> dict[str, str]:
-    """Assign every clip to ``train`` or ``val`` so that clips sharing a group key stay together.
+def grouped_split(clips: list[Clip], *, fractions: dict[str, float], seed: int) -> dict[str, str]:
+    """Assign every clip to ``train`` or a held-out split so clips sharing a group key stay together.
 
     Group keys (actor, motion seed, source recording) are joined transitively with union-find:
     if A shares an actor with B and B a motion with C, all three land on one side. Each clip's
-    ``meta["target"]`` names its target class, for the per-class val quota.
+    ``meta["target"]`` names its target class, for the per-class quotas.
 
+    Args:
+        fractions: held-out share of each class per split, e.g. {"val": 0.1} or
+            {"val": 0.2, "test": 0.3}; the rest is ``train``.
     Returns:
-        {clip identity: "train" | "val"}.
+        {clip identity: split name}.
     """
+    if sum(fractions.values()) >= 1.0:
+        raise UserError(f"held-out fractions {fractions} leave nothing to train on")
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -320,26 +326,37 @@ def grouped_split(clips: list[Clip], *, val_fraction: float, seed: int) -> dict[
     components: dict[str, list[Clip]] = defaultdict(list)
     for clip in clips:
         components[find(f"id:{clip.identity}")].append(clip)
-    # Walk whole components in a seeded order; one goes to val while every class it touches is
-    # still under its val quota, so each class gets about val_fraction of its clips.
+    # Walk whole components in a seeded order; one goes to a held-out split while every class
+    # it touches is still under that split's quota, so each class gets about its fraction.
     class_size: dict[str, int] = defaultdict(int)
     for clip in clips:
         class_size[clip.meta["target"]] += 1
-    quota = {name: round(val_fraction * size) for name, size in class_size.items()}
-    in_val: dict[str, int] = defaultdict(int)
+    quota = {(split, name): round(frac * size) for split, frac in fractions.items() for name, size in class_size.items()}
+    filled: dict[tuple[str, str], int] = defaultdict(int)
     side: dict[str, str] = {}
     for root in nested_order(sorted(components), seed=seed, key="split"):
         members = components[root]
-        touched = defaultdict(int)
+        touched: dict[str, int] = defaultdict(int)
         for clip in members:
             touched[clip.meta["target"]] += 1
-        goes_to_val = all(in_val[name] + n <= quota[name] for name, n in touched.items())
+        chosen = "train"
+        for split in fractions:
+            if all(filled[(split, name)] + n <= quota[(split, name)] for name, n in touched.items()):
+                chosen = split
+                for name, n in touched.items():
+                    filled[(split, name)] += n
+                break
         for clip in members:
-            side[clip.identity] = "val" if goes_to_val else "train"
-        if goes_to_val:
-            for name, n in touched.items():
-                in_val[name] += n
+            side[clip.identity] = chosen
     return side
+
+
+def _split_leaks(clips: list[Clip], split: dict[str, str]) -> list[str]:
+    sides: dict[str, set[str]] = defaultdict(set)
+    for clip in clips:
+        for key in clip.groups:
+            sides[key].add(split[clip.identity])
+    return [key for key, s in sides.items() if len(s) > 1]
 
 
 # --------------------------------------------------------------------------- the whole job
@@ -364,9 +381,11 @@ def curate(
     class_subsets: tuple[int, ...] = (),
     clip_subsets: tuple[int, ...] = (),
     val_fraction: float = 0.1,
+    test_fraction: float = 0.0,
     seed: int = 0,
     fps: float | None = 30.0,
     allow_short: bool = False,
+    keep_splits: bool = False,
 ) -> CurationResult:
     """Lint, balance, split and write a curated pre-training set.
 
@@ -379,10 +398,13 @@ def curate(
         class_subsets / clip_subsets: sizes of nested subsets to write as well, e.g. (30, 90)
             and (250, 750); each pair (n, m) with n <= N and m <= M becomes ``subsets/cN_nM``.
         val_fraction: share of each class that goes to ``val`` (grouped, see grouped_split).
+        test_fraction: share of each class that goes to ``test`` (downstream suites need one).
         seed: fixes class order, clip order and the split.
         fps: the frame rate every clip must have; clips at another rate are refused with a
             message naming them (re-encode them first). None accepts any rate.
         allow_short: keep classes with fewer than M clips instead of refusing.
+        keep_splits: keep each clip's split from its source manifest (a class subset of a
+            downstream suite must keep its test clips as test) instead of splitting anew.
     """
     out_dir = Path(out_dir)
     by_name = {s.name: s for s in sources}
@@ -435,10 +457,17 @@ def curate(
         ordered[target] = ordered[target][:per_class]
 
     chosen = [clip for clips in ordered.values() for clip in clips]
-    split = grouped_split(chosen, val_fraction=val_fraction, seed=seed)
+    if keep_splits:
+        unsplit = [c.path for c in chosen if not c.meta.get("split")]
+        if unsplit:
+            raise UserError(f"keep_splits: {unsplit[0]} has no split in its source manifest")
+        split = {c.identity: c.meta["split"] for c in chosen}
+    else:
+        fractions = {name: f for name, f in (("val", val_fraction), ("test", test_fraction)) if f > 0}
+        split = grouped_split(chosen, fractions=fractions, seed=seed)
     leaks = _split_leaks(chosen, split)
     if leaks:
-        raise UserError(f"the same clip would be in train and val: {leaks[0]}")
+        raise UserError(f"clips sharing {leaks[0]} would be on both sides of the split")
 
     class_names = sorted(ordered)  # labels by name, so a subset's order never depends on sampling
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -466,14 +495,6 @@ def curate(
     }
     atomic_write_text(out_dir / "curation.json", json.dumps(summary, indent=2) + "\n")
     return CurationResult(out_dir, class_names, counts, subsets, report)
-
-
-def _split_leaks(clips: list[Clip], split: dict[str, str]) -> list[str]:
-    sides: dict[str, set[str]] = defaultdict(set)
-    for clip in clips:
-        for key in clip.groups:
-            sides[key].add(split[clip.identity])
-    return [key for key, s in sides.items() if len(s) > 1]
 
 
 def _write_set(

@@ -1,0 +1,540 @@
+"""``synapt benchmark``: the paper's whole method as one resumable job.
+
+    generate ──► curate ──► pre-train (synthetic | context-biased | real) ──► transfer (FT, LP)
+        │                                          scratch ───────────────────────┘    │
+        └──► static encoder ──► representation bias ◄──────── suites ◄──────────────────┘
+                                       │
+                studies: classes, clips per class, scene kinds, class subsets (Figure 2)
+                                       │
+                         results.json ──► report.md, report.html
+
+Every stage runs through :class:`Runner`, which keys it by its configuration
+(``stages/<name>-<hash>/``). A finished stage is reused on rerun, so an interrupted benchmark
+resumes where it stopped; a stage's output paths depend only on its folder, so ``--dry-run``
+walks the same code, validates every training config and data path, and prints the plan
+with its estimated compute without running anything.
+
+Offline, the downstream tasks are *proxy suites* made by the generator with classes disjoint
+from pre-training: ``proxy-motion`` (context independent of the label: low bias, like
+Diving48) and ``proxy-context`` (scene kind, textures and distractors tied to the class: high
+bias, like UCF101). Context-biased synthetic pre-training stands in for real pre-training;
+real datasets join through ``--datasets FILE.yaml``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from synapt.bench.presets import Preset, Suite
+from synapt.bench.stages import stage_folder
+from synapt.errors import UserError
+from synapt.io import atomic_write_text
+
+IMAGENET_MEAN = [0.485, 0.456, 0.406]
+IMAGENET_STD = [0.229, 0.224, 0.225]
+
+
+# --------------------------------------------------------------------------- running stages
+
+
+@dataclass
+class PlannedStage:
+    name: str
+    folder: Path
+    reused: bool
+    estimate: dict  # {"clips": int, "gflop": float, ...}: what the stage will cost
+
+
+@dataclass
+class Runner:
+    """Runs (or, in a dry run, only plans) stages keyed by their config."""
+
+    root: Path
+    dry_run: bool = False
+    progress: bool = True
+    planned: list[PlannedStage] = field(default_factory=list)
+
+    def stage(self, name: str, config: dict, work: Callable[[Path], dict], *, estimate: dict | None = None) -> Path:
+        """Run ``work(folder)`` once per (name, config); returns the stage folder.
+
+        ``work`` writes its outputs under the folder and returns a JSON-able summary, kept in
+        ``result.json``; read it back with :meth:`result`.
+        """
+        folder = stage_folder(self.root, name, config)
+        done = folder / "result.json"
+        self.planned.append(PlannedStage(name, folder, done.is_file(), estimate or {}))
+        if self.dry_run or done.is_file():
+            return folder
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(folder / "stage.json", json.dumps({"name": name, "config": config}, indent=2, default=str) + "\n")
+        summary = work(folder)
+        atomic_write_text(done, json.dumps(summary, indent=2, default=float) + "\n")
+        return folder
+
+    @staticmethod
+    def result(folder: Path) -> dict:
+        return json.loads((folder / "result.json").read_text())
+
+
+# --------------------------------------------------------------------------- the class split
+
+
+@dataclass(frozen=True)
+class ClassPlan:
+    pretrain: tuple[str, ...]
+    suites: tuple[Suite, ...]
+
+
+def plan_classes(preset: Preset, catalog: list, *, seed: int = 0) -> ClassPlan:
+    """Split the generator's catalog into pre-training classes and the two proxy suites.
+
+    The split is stratified by family (each suite gets human and object classes) and seeded,
+    so it is the same on every machine. Suite classes never appear in pre-training.
+    """
+    # Half the Figure-2 classes come from each suite; at least 4 classes per suite.
+    per_suite = max(4, -(-preset.bias_subsets[0] * preset.bias_subsets[1] // 2))
+    by_family: dict[str, list[str]] = {}
+    for spec in catalog:
+        by_family.setdefault(spec.family.split("/")[0], []).append(spec.name)
+    rng = random.Random(f"{seed}:suites")
+    share = _allocate(per_suite, {family: len(names) for family, names in by_family.items()})
+    motion, context, rest = [], [], []
+    for family in sorted(by_family):
+        names = sorted(by_family[family])
+        rng.shuffle(names)
+        k = share[family]
+        motion += names[:k]
+        context += names[k:2 * k]
+        rest += names[2 * k:]
+    if preset.pretrain_classes and preset.pretrain_classes > len(rest):
+        raise UserError(f"preset {preset.name}: {preset.pretrain_classes} pre-training classes asked, "
+                        f"the catalog leaves {len(rest)} after the proxy suites")
+    order = sorted(rest)
+    random.Random(f"{seed}:pretrain").shuffle(order)
+    pretrain = tuple(sorted(order[: preset.pretrain_classes or len(order)]))
+    per_class = max(12, preset.clips_per_class)
+    suites = (
+        Suite(name="proxy-motion", title="proxy-motion (low bias)", kind="proxy, low bias",
+              description="generated; context independent of the label, one shared scene kind: only motion "
+                          "tells the classes apart (the role of Diving48 / IkeaFA)",
+              classes=tuple(sorted(motion)), per_class=per_class, context_bias=0.0, scene_kinds=None),
+        Suite(name="proxy-context", title="proxy-context (high bias)", kind="proxy, high bias",
+              description="generated; scene kind, textures and distractor objects tied to each class "
+                          "(the role of UCF101 / HMDB51)",
+              classes=tuple(sorted(context)), per_class=per_class, context_bias=1.0, scene_kinds=None),
+    )
+    return ClassPlan(pretrain=pretrain, suites=suites)
+
+
+def _allocate(total: int, sizes: dict[str, int]) -> dict[str, int]:
+    """Split ``total`` over groups in proportion to their sizes (largest remainder first)."""
+    whole = sum(sizes.values())
+    exact = {name: total * size / whole for name, size in sizes.items()}
+    share = {name: int(value) for name, value in exact.items()}
+    for name in sorted(exact, key=lambda n: (share[n] - exact[n], n))[: total - sum(share.values())]:
+        share[name] += 1
+    return share
+
+
+# --------------------------------------------------------------------------- stage builders
+
+
+def generate_stage(run: Runner, name: str, *, preset: Preset, classes, per_class: int, context_bias: float,
+                   scene_kinds, seed: int) -> Path:
+    """A generated dataset; returns its folder."""
+    config = {"classes": list(classes), "per_class": per_class, "frames": preset.frames, "size": preset.size,
+              "fps": 30, "context_bias": context_bias, "scene_kinds": list(scene_kinds) if scene_kinds else None,
+              "seed": seed}
+
+    def work(folder: Path) -> dict:
+        from synapt.sim import generate_dataset
+
+        generate_dataset(folder / "data", classes=list(classes), per_class=per_class, frames=preset.frames,
+                         fps=30, size=preset.size, seed=seed, context_bias=context_bias,
+                         workers=preset.workers, scene_kinds=config["scene_kinds"], progress=run.progress)
+        return {"clips": len(classes) * per_class}
+
+    folder = run.stage(f"generate-{name}", config, work,
+                       estimate={"clips": len(classes) * per_class, "frames": len(classes) * per_class * preset.frames})
+    return folder / "data"
+
+
+def curate_stage(run: Runner, name: str, *, source: Path, classes, per_class: int, val: float, test: float,
+                 class_subsets=(), clip_subsets=(), seed: int = 0) -> Path:
+    """A curated (split, balanced, nested) set over one generated dataset; returns its folder."""
+    config = {"source": str(source), "classes": list(classes), "per_class": per_class, "val": val, "test": test,
+              "class_subsets": list(class_subsets), "clip_subsets": list(clip_subsets), "seed": seed}
+
+    def work(folder: Path) -> dict:
+        from synapt.bench.curate import Source, curate
+
+        result = curate(class_map={c: [("gen", c)] for c in classes}, sources=[Source("gen", "synapt", source)],
+                        out_dir=folder / "data", clips_per_class=per_class, class_subsets=tuple(class_subsets),
+                        clip_subsets=tuple(clip_subsets), val_fraction=val, test_fraction=test, seed=seed)
+        return {"counts": result.counts, "subsets": result.subsets}
+
+    return run.stage(f"curate-{name}", config, work) / "data"
+
+
+def subset_root(curated: Path, *, num_classes: int, clips: int, full: tuple[int, int]) -> Path:
+    """The folder of a nested subset of a curated set (the set itself for its full size)."""
+    return curated if (num_classes, clips) == full else curated / "subsets" / f"c{num_classes}_n{clips}"
+
+
+def train_config(preset: Preset, *, mode: str, data_root: Path, model: str, epochs: int, seed: int = 0,
+                 weights: Path | None = None, hparams: dict | None = None) -> dict:
+    """A resolved training config (the nested dict of ``synapt.config.TrainConfig``)."""
+    config = {
+        "mode": mode,
+        "seed": seed,
+        "precision": preset.precision,
+        "data": {"format": "synapt", "root": str(data_root), "num_frames": preset.num_frames,
+                 "size": preset.train_size, "mean": IMAGENET_MEAN, "std": IMAGENET_STD,
+                 # Generated classes include left/right pairs: a flip would silently swap labels.
+                 "flip": False, "workers": preset.data_workers},
+        "model": {"name": model, "weights": str(weights) if weights else None},
+        "optim": {"lr": 0.01, "batch_size": 16, "weight_decay": 1e-4},
+        "schedule": {"epochs": epochs, "warmup_epochs": min(1.0, epochs / 10)},
+        "eval": {"num_clips": preset.eval_clips, "num_crops": preset.eval_crops},
+    }
+    if mode == "linear_probe":
+        config["probe"] = {"cache": True, "epochs": max(20, epochs * 4), **preset.probe_grid}
+    for dotted, value in (hparams or {}).items():
+        section, key = dotted.split(".")
+        config[section][key] = value
+    return config
+
+
+def train_trial(config: dict, folder: Path) -> dict:
+    """One training run as a sweep trial: {"val": best-on-val metrics, "test": test metrics}.
+
+    A trial interrupted mid-run resumes from its own last checkpoint.
+    """
+    from synapt.config import config_from_dict
+    from synapt.train.loop import train
+
+    run_dir = folder / "run"
+    resume = (run_dir / "checkpoints" / "last.pt").is_file()
+    metrics = train(config_from_dict(config, where=f"trial {folder.name}"), out_dir=run_dir, resume=resume,
+                    progress=False)
+    return {"val": metrics.get("best") or {}, "test": metrics.get("test") or {}, "mode": config["mode"]}
+
+
+def _sweep_stage(run: Runner, name: str, base: dict, grid: dict, *, estimate: dict) -> Path:
+    """A sweep whose best trial (on val) is linked into the stage folder as ``best/``."""
+    config = {"base": base, "grid": grid}
+
+    def work(folder: Path) -> dict:
+        from synapt.bench.sweep import run_sweep
+
+        result = run_sweep(base, grid, folder, trial_fn=train_trial, select="val.top1", progress=run.progress)
+        best_run = result.best.folder / "run"
+        link = folder / "best"
+        if not link.exists():
+            link.symlink_to(os.path.relpath(best_run, folder))
+        return {"hparams": result.best.point, "val": result.best.result["val"], "test": result.best.result["test"],
+                "trials": len(result.trials)}
+
+    return run.stage(name, config, work, estimate=estimate)
+
+
+def pretrain_stage(run: Runner, name: str, *, preset: Preset, model: str, data_root: Path, clips: int,
+                   seed: int = 0) -> Path:
+    """Pre-train on one set with the preset's grid; returns the best trial's checkpoint path."""
+    from synapt.bench.sweep import grid_points
+
+    base = train_config(preset, mode="pretrain", data_root=data_root, model=model, epochs=preset.pretrain_epochs,
+                        seed=seed)
+    trials = len(grid_points(preset.pretrain_grid))
+    folder = _sweep_stage(run, f"pretrain-{name}-{model}", base, preset.pretrain_grid,
+                          estimate=_train_estimate(model, preset, clips=clips * preset.pretrain_epochs * trials))
+    return folder / "best" / "checkpoints" / "best.pt"
+
+
+def transfer_stage(run: Runner, *, preset: Preset, model: str, pretrain: str, checkpoint: Path | None,
+                   suite: Suite, data_root: Path, mode: str, clips: int) -> Path:
+    """Fine-tune (``ft``), linear-probe (``lp``) or train from scratch on a downstream suite."""
+    from synapt.bench.sweep import grid_points
+
+    train_mode = {"ft": "finetune", "lp": "linear_probe", "scratch": "scratch"}[mode]
+    base = train_config(preset, mode=train_mode, data_root=data_root, model=model,
+                        epochs=preset.downstream_epochs, weights=checkpoint)
+    # A linear probe searches its own grid on cached features (one extraction), so the
+    # outer sweep has a single point; fine-tuning and scratch sweep the downstream grid.
+    grid = {"seed": [0]} if mode == "lp" else preset.downstream_grid
+    trials = 1 if mode == "lp" else len(grid_points(grid))
+    work_clips = clips * (1 if mode == "lp" else preset.downstream_epochs * trials)
+    estimate = _train_estimate(model, preset, clips=work_clips, forward_only=mode == "lp")
+    return _sweep_stage(run, f"transfer-{pretrain}-{suite.name}-{mode}-{model}", base, grid, estimate=estimate)
+
+
+def _train_estimate(model: str, preset: Preset, *, clips: int, forward_only: bool = False) -> dict:
+    """Compute of a training job: forward GFLOPs per clip x clips x (3 with the backward)."""
+    per_clip = clip_gflops(model, preset.num_frames, preset.train_size)
+    return {"clips": clips, "gflop": per_clip * clips * (1 if forward_only else 3)}
+
+
+def clip_gflops(model: str, num_frames: int, size: int) -> float:
+    """Forward GFLOPs (2 x multiply-accumulates) of one clip, counted on the meta device."""
+    import torch
+
+    from synapt.models import build_model
+    from synapt.models.flops import clip_shape, count_macs
+
+    with torch.device("meta"):
+        net = build_model(model, num_classes=10)
+    return 2 * count_macs(net, clip_shape(net, num_frames=num_frames, size=size)) / 1e9
+
+
+# --------------------------------------------------------------------------- results
+
+
+def transfer_row(run: Runner, folder: Path, *, model: str, pretrain: str, suite: Suite, mode: str) -> dict:
+    """A Table-1 row from a transfer stage: test top-1 with its bootstrap interval."""
+    from synapt.report.stats import bootstrap_ci
+
+    result = run.result(folder)
+    test = result["test"]
+    hparams = result["hparams"]
+    if mode == "lp":  # the probe chose its own lr / batch / weight decay on val, inside the run
+        hparams = {f"probe.{k}": result["val"][k] for k in ("lr", "batch_size", "weight_decay") if k in result["val"]}
+    matrix = np.asarray(json.loads((folder / "best" / "confusion_test.json").read_text())["matrix"])
+    correct = np.zeros(int(matrix.sum()))
+    correct[: int(np.trace(matrix))] = 1
+    return {
+        "model": model, "pretrain": pretrain, "downstream": suite.name,
+        "mode": "ft" if mode in ("ft", "scratch") else "lp",
+        "top1": test["top1"], "top1_ci": list(bootstrap_ci(correct)),
+        "mean_class_acc": test.get("mean_class_accuracy"), "top5": test.get("top5"),
+        "val_top1": result["val"].get("top1"), "hparams": hparams, "protocol": test.get("protocol"),
+        "test_clips": int(matrix.sum()),
+    }
+
+
+# --------------------------------------------------------------------------- the whole job
+
+
+def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False, progress: bool = True,
+                  seed: int = 0) -> dict:
+    """Run (or plan) the benchmark; returns results.json's content (the plan in a dry run)."""
+    from synapt.sim.catalog import CLASSES
+
+    started = time.time()
+    out_dir = Path(out_dir)
+    run = Runner(out_dir, dry_run=dry_run, progress=progress)
+    classes = plan_classes(preset, CLASSES, seed=seed)
+    suites = classes.suites + tuple(s for s in preset.suites if not s.is_proxy)
+    n_pre, m_pre = len(classes.pretrain), preset.clips_per_class
+    _check_real_data(suites + preset.real_pretrain)
+
+    # 1. Generate: debiased and context-biased pre-training pools, the proxy suites.
+    gen_synthetic = generate_stage(run, "synthetic", preset=preset, classes=classes.pretrain, per_class=m_pre,
+                                   context_bias=0.0, scene_kinds=None, seed=seed + 1)
+    gen_context = generate_stage(run, "context_biased", preset=preset, classes=classes.pretrain, per_class=m_pre,
+                                 context_bias=1.0, scene_kinds=None, seed=seed + 2)
+    suite_roots: dict[str, Path] = {}
+    suite_clips: dict[str, int] = {}
+    for i, suite in enumerate(classes.suites):
+        generated = generate_stage(run, suite.name, preset=preset, classes=suite.classes, per_class=suite.per_class,
+                                   context_bias=suite.context_bias, scene_kinds=suite.scene_kinds, seed=seed + 10 + i)
+        suite_roots[suite.name] = curate_stage(run, suite.name, source=generated, classes=suite.classes,
+                                               per_class=suite.per_class, val=0.2, test=0.3, seed=seed)
+        suite_clips[suite.name] = round(0.5 * len(suite.classes) * suite.per_class)
+    for suite in suites:
+        if not suite.is_proxy:
+            suite_roots[suite.name] = Path(suite.root)
+            suite_clips[suite.name] = 0
+
+    # 2. Curate pre-training sets, with the nested subsets of the class and clip studies.
+    class_study = tuple(n or n_pre for n in preset.class_study)
+    clip_study = tuple(preset.clip_study)
+    synthetic = curate_stage(run, "synthetic", source=gen_synthetic, classes=classes.pretrain, per_class=m_pre,
+                             val=0.1, test=0.0, class_subsets=class_study, clip_subsets=clip_study, seed=seed)
+    context = curate_stage(run, "context_biased", source=gen_context, classes=classes.pretrain, per_class=m_pre,
+                           val=0.1, test=0.0, seed=seed)
+
+    rows, studies = [], {"num_classes": [], "clips_per_class": [], "scene_kinds": []}
+    first_checkpoints: dict[str, Path] = {}
+    for model in preset.models:
+        # 3. Pre-train.
+        checkpoints = {
+            "synthetic": pretrain_stage(run, "synthetic", preset=preset, model=model, data_root=synthetic,
+                                        clips=n_pre * m_pre),
+            "context_biased": pretrain_stage(run, "context_biased", preset=preset, model=model, data_root=context,
+                                             clips=n_pre * m_pre),
+        }
+        for source in preset.real_pretrain:
+            checkpoints[source.name] = pretrain_stage(run, source.name, preset=preset, model=model,
+                                                      data_root=Path(source.root), clips=n_pre * m_pre)
+
+        # 4. Transfer: FT and LP from every pre-training, and scratch, on every suite.
+        for suite in suites:
+            root, clips = suite_roots[suite.name], suite_clips[suite.name]
+            for pretrain, ckpt in checkpoints.items():
+                for mode in ("ft", "lp"):
+                    folder = transfer_stage(run, preset=preset, model=model, pretrain=pretrain, checkpoint=ckpt,
+                                            suite=suite, data_root=root, mode=mode, clips=clips)
+                    if not dry_run:
+                        rows.append(transfer_row(run, folder, model=model, pretrain=pretrain, suite=suite, mode=mode))
+            folder = transfer_stage(run, preset=preset, model=model, pretrain="scratch", checkpoint=None, suite=suite,
+                                    data_root=root, mode="scratch", clips=clips)
+            if not dry_run:
+                rows.append(transfer_row(run, folder, model=model, pretrain="scratch", suite=suite, mode="scratch"))
+
+        # 5. Sensitivity studies (first model only: they are about the data, not the network).
+        if model != preset.models[0]:
+            continue
+        first_checkpoints = checkpoints
+        for study, value, label, data_root, clips in _study_sets(run, preset, classes, synthetic, gen_synthetic,
+                                                                 class_study, clip_study, seed=seed):
+            # The full-size point of a study is the main synthetic pre-training: same data,
+            # same stage name and config, so it is reused rather than trained again.
+            ckpt = pretrain_stage(run, label, preset=preset, model=model, data_root=data_root, clips=clips)
+            for suite in classes.suites:
+                for mode in ("ft", "lp"):
+                    folder = transfer_stage(run, preset=preset, model=model, pretrain=label, checkpoint=ckpt,
+                                            suite=suite, data_root=suite_roots[suite.name], mode=mode,
+                                            clips=suite_clips[suite.name])
+                    if not dry_run:
+                        row = transfer_row(run, folder, model=model, pretrain="synthetic", suite=suite, mode=mode)
+                        studies[study].append({**row, study: value})
+
+    # 6. Representation bias with the static encoder, and the class-subset study.
+    from synapt.bench import bias_stage
+
+    encoder = bias_stage.static_encoder(run, preset=preset, sources=[gen_synthetic, gen_context], seed=seed)
+    bias_rows = []
+    measured = [(name, root, "test") for name, root in suite_roots.items()]
+    measured += [("synthetic (pre-training)", synthetic, "val"), ("context_biased (pre-training)", context, "val")]
+    for name, root, split in measured:
+        row = bias_stage.measure_bias(run, dataset=name, data_root=root, encoder=encoder, preset=preset,
+                                      test_split=split)
+        if row is not None:
+            bias_rows.append(row)
+    mixed = curate_mixed_suite(run, suite_roots=suite_roots, suites=classes.suites, seed=seed)
+    subset_folder = bias_stage.bias_subset_stage(run, data_root=mixed, encoder=encoder, preset=preset,
+                                                 checkpoints=first_checkpoints)
+    if not dry_run:
+        studies["bias_subsets"] = run.result(subset_folder)["subsets"]
+
+    if dry_run:
+        return {"preset": preset.name, "plan": [asdict(p) | {"folder": str(p.folder)} for p in run.planned]}
+
+    # 7. Contact sheets and the report.
+    sheets = contact_sheets(run, {"synthetic": gen_synthetic, "context_biased": gen_context,
+                                  **{s.name: suite_roots[s.name] for s in classes.suites}}, out_dir=out_dir)
+    results = {
+        "preset": preset.name,
+        "wall_seconds": round(time.time() - started, 1),
+        "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}",
+        "rows": rows,
+        "bias": bias_rows,
+        "bias_encoder": encoder["description"],
+        "studies": studies,
+        "suites": {s.name: {"title": s.title, "kind": s.kind, "description": s.description,
+                            "classes": len(s.classes) if s.is_proxy else None} for s in suites},
+        "pretrain_classes": list(classes.pretrain),
+        "contact_sheets": sheets,
+    }
+    atomic_write_text(out_dir / "results.json", json.dumps(results, indent=2, default=float) + "\n")
+    from synapt.report.write import write_report
+
+    write_report(results, out_dir)
+    return results
+
+
+def _study_sets(run: Runner, preset: Preset, classes: ClassPlan, synthetic: Path, gen_synthetic: Path,
+                class_study, clip_study, *, seed: int):
+    """(study, value, pre-training label, data root, clips) for every point of the three studies."""
+    n_pre, m_pre = len(classes.pretrain), preset.clips_per_class
+    for n in class_study:
+        root = subset_root(synthetic, num_classes=n, clips=m_pre, full=(n_pre, m_pre))
+        yield "num_classes", n, "synthetic" if root == synthetic else f"synthetic-{root.name}", root, n * m_pre
+    for m in clip_study:
+        root = subset_root(synthetic, num_classes=n_pre, clips=m, full=(n_pre, m_pre))
+        yield "clips_per_class", m, "synthetic" if root == synthetic else f"synthetic-{root.name}", root, n_pre * m
+    kinds = _scene_kinds()
+    for k in preset.scene_study:
+        if k >= len(kinds):  # every scene kind: the main synthetic set
+            yield "scene_kinds", k, "synthetic", synthetic, n_pre * m_pre
+            continue
+        generated = generate_stage(run, f"scenes{k}", preset=preset, classes=classes.pretrain, per_class=m_pre,
+                                   context_bias=0.0, scene_kinds=kinds[:k], seed=seed + 1)
+        root = curate_stage(run, f"scenes{k}", source=generated, classes=classes.pretrain, per_class=m_pre,
+                            val=0.1, test=0.0, seed=seed)
+        yield "scene_kinds", k, f"scenes{k}", root, n_pre * m_pre
+
+
+def curate_mixed_suite(run: Runner, *, suite_roots: dict[str, Path], suites, seed: int) -> Path:
+    """Both proxy suites as one task: low- and high-bias classes side by side, like HMDB51's mix."""
+    config = {"suites": {s.name: str(suite_roots[s.name]) for s in suites}, "seed": seed}
+
+    def work(folder: Path) -> dict:
+        from synapt.bench.curate import Source, curate
+
+        class_map = {c: [(s.name, c)] for s in suites for c in s.classes}
+        sources = [Source(s.name, "synapt", suite_roots[s.name]) for s in suites]
+        result = curate(class_map=class_map, sources=sources, out_dir=folder / "data", val_fraction=0.2,
+                        test_fraction=0.3, seed=seed)
+        return {"counts": result.counts}
+
+    return run.stage("curate-mixed", config, work) / "data"
+
+
+def contact_sheets(run: Runner, datasets: dict[str, Path], *, out_dir: Path) -> list[str]:
+    """One contact sheet per generated dataset, for the report."""
+    from synapt.sim.show import contact_sheet
+
+    sheets = []
+    for name, root in datasets.items():
+        path = out_dir / "figures" / f"sheet_{name}.png"
+        if not path.is_file():
+            contact_sheet(root, path)
+        sheets.append(path.relative_to(out_dir).as_posix())
+    return sheets
+
+
+def _scene_kinds() -> list[str]:
+    from synapt.sim.scenes import SCENE_KINDS
+
+    return list(SCENE_KINDS)
+
+
+def _check_real_data(suites) -> None:
+    """Every configured real dataset must index before hours of pre-training start."""
+    from synapt.data.formats import load_dataset
+
+    for suite in suites:
+        if suite.is_proxy:
+            continue
+        index = load_dataset(suite.format, suite.root, annotations=suite.annotations, split=suite.split)
+        if not any(index.splits.values()):
+            raise UserError(f"dataset {suite.name} ({suite.format}) at {suite.root} has no records")
+
+
+def format_plan(plan: dict) -> str:
+    """The dry run's job plan as a table, with totals."""
+    lines = [f"{'stage':60s} {'status':8s} {'clips':>10s} {'GFLOP':>12s}"]
+    total_clips, total_gflop = 0, 0.0
+    seen = set()
+    for stage in plan["plan"]:
+        if stage["folder"] in seen:
+            continue
+        seen.add(stage["folder"])
+        est = stage["estimate"]
+        clips, gflop = est.get("clips") or 0, est.get("gflop")
+        total_clips += clips
+        total_gflop += gflop or 0.0
+        status = "done" if stage["reused"] else "to run"
+        lines.append(f"{stage['name'][:60]:60s} {status:8s} {clips:>10,d} {'' if gflop is None else f'{gflop:,.0f}':>12s}")
+    lines.append(f"{'total':60s} {'':8s} {total_clips:>10,d} {total_gflop:>12,.0f}")
+    return "\n".join(lines)

@@ -1,0 +1,185 @@
+"""Representation bias inside the benchmark: the static encoder, M for each dataset, Figure 2.
+
+A static encoder is a 2-D network applied to frames, its features averaged over time. A TSN
+*is* that (a 2-D ResNet per frame, average consensus), so the encoder is a TSN whose features
+are frozen, and M(D, phi) is the test top-1 of the training engine's cached-feature linear
+probe on D. With an ImageNet ResNet-50 file (torchvision layout) this measures what the paper
+measured. Offline, the default encoder is a TSN trained on *single frames* of generated data to
+recognise the scene kind and the distractor objects: it sees context, never motion.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from synapt.bench.bias import bias_ranked_subsets, representation_bias, representation_bias_bits
+from synapt.bench.presets import Preset
+from synapt.io import atomic_write_text
+
+
+def context_label(params: dict) -> str:
+    """What a single frame shows besides the action: the scene kind and the first distractor's shape.
+
+    A class's own context pool (``--context-bias``) fixes the scene kind, its textures and two
+    distractor shapes, so an encoder that names these from one frame has learned context.
+    """
+    scene = params.get("scene") or {}
+    distractors = scene.get("distractors") or []
+    shape = distractors[0].get("shape", "object") if distractors else "none"
+    return f"{scene.get('kind', 'unknown')}+{shape}"
+
+
+def write_context_dataset(sources: list[Path], out: Path, *, val_fraction: float = 0.15, seed: int = 0) -> Path:
+    """A dataset over generated clips labelled by :func:`context_label` instead of the action."""
+    rows = []
+    for source in sources:
+        for line in (source / "manifest.jsonl").read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                rows.append((source, row))
+    labels = sorted({context_label(r.get("params") or {}) for _, r in rows})
+    label_of = {name: i for i, name in enumerate(labels)}
+    rng = np.random.default_rng(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for (source, row), u in zip(rows, rng.random(len(rows))):
+        name = context_label(row.get("params") or {})
+        lines.append(json.dumps({
+            "clip_id": f"{source.name}-{row['clip_id']}", "path": os.path.relpath(source / row["path"], out),
+            "label": label_of[name], "class_name": name, "family": "context",
+            "split": "val" if u < val_fraction else "train", "fps": row.get("fps"), "frames": row.get("frames"),
+        }))
+    atomic_write_text(out / "manifest.jsonl", "\n".join(lines) + "\n")
+    atomic_write_text(out / "classes.json", json.dumps(
+        [{"id": i, "name": n, "family": "context", "description": f"scene kind and distractors: {n}"}
+         for i, n in enumerate(labels)], indent=2) + "\n")
+    return out
+
+
+def static_encoder(run, *, preset: Preset, sources: list[Path], seed: int = 0) -> dict:
+    """Train (or name) the static encoder; returns {"encoder", "model", "checkpoint", "weights_source"}.
+
+    Everything returned follows from the stage's folder, so a dry run plans the probes that
+    use the encoder exactly as the real run will key them.
+    """
+    from synapt.bench.benchmark import train_config, train_trial
+
+    model = preset.static_encoder
+    if preset.static_weights:
+        return {"encoder": f"imagenet:{model}",
+                "description": f"{model} from {Path(preset.static_weights).name} (torchvision ImageNet weights)",
+                "model": model, "checkpoint": preset.static_weights, "weights_source": "torchvision"}
+
+    config = {"sources": [str(s) for s in sources], "model": model, "epochs": preset.static_encoder_epochs,
+              "size": preset.train_size, "seed": seed}
+
+    def work(folder: Path) -> dict:
+        data = write_context_dataset(sources, folder / "data", seed=seed)
+        cfg = train_config(preset, mode="pretrain", data_root=data, model=model, epochs=preset.static_encoder_epochs,
+                           seed=seed, hparams={"optim.lr": 0.05, "optim.batch_size": 32})
+        cfg["data"]["num_frames"] = 1  # single frames: the encoder never sees motion
+        cfg["data"]["flip"] = True  # context does not change under a mirror
+        cfg["eval"] = {"num_clips": 1, "num_crops": 1}
+        result = train_trial(cfg, folder)
+        classes = json.loads((data / "classes.json").read_text())
+        return {"context_classes": len(classes), "val_top1": result["val"].get("top1")}
+
+    folder = run.stage("static-encoder", config, work)
+    return {"encoder": f"static-context:{model}",
+            "description": f"static context encoder: {model} trained on single generated frames to recognise the "
+                           f"scene kind and the distractor shape (context, never motion)",
+            "model": model, "checkpoint": str(folder / "run" / "checkpoints" / "best.pt"), "weights_source": "synapt"}
+
+
+def _probe_config(preset: Preset, *, data_root: Path, encoder: dict, test_split: str) -> dict:
+    from synapt.bench.benchmark import train_config
+
+    cfg = train_config(preset, mode="linear_probe", data_root=data_root, model=encoder["model"],
+                       epochs=preset.downstream_epochs, weights=Path(encoder["checkpoint"]))
+    cfg["model"]["weights_source"] = encoder.get("weights_source", "synapt")
+    cfg["data"]["test_split"] = test_split
+    # One probe setting for every dataset: B compares datasets, so the probe must not be
+    # tuned harder on some than on others.
+    cfg["probe"].update({"lrs": [0.05], "batch_sizes": [32], "weight_decays": [1e-4]})
+    return cfg
+
+
+def _probe(run, name: str, cfg: dict) -> Path:
+    """A linear probe run; its result has test top-1 and per-class recall (from the confusion matrix)."""
+    from synapt.bench.benchmark import train_trial
+
+    def work(folder: Path) -> dict:
+        result = train_trial(cfg, folder)
+        matrix = np.asarray(json.loads((folder / "run" / "confusion_test.json").read_text())["matrix"])
+        present = matrix.sum(axis=1) > 0
+        per_class = {int(c): float(matrix[c, c] / matrix[c].sum()) for c in np.flatnonzero(present)}
+        return {"top1": result["test"]["top1"], "num_classes": int(matrix.shape[0]), "per_class": per_class}
+
+    return run.stage(name, {"probe": cfg}, work)
+
+
+def measure_bias(run, *, dataset: str, data_root: Path, encoder: dict, preset: Preset, test_split: str) -> dict | None:
+    """{"dataset", "encoder", "M", "M_rnd", "B", "B_log2"} of one dataset (None in a dry run)."""
+    probe = _probe(run, f"bias-probe-{_slug(dataset)}",
+                   _probe_config(preset, data_root=data_root, encoder=encoder, test_split=test_split))
+    if run.dry_run:
+        return None
+    measured = run.result(probe)
+    m, k = max(measured["top1"], 1e-6), measured["num_classes"]
+    return {"dataset": dataset, "encoder": encoder["encoder"], "M": measured["top1"], "M_rnd": 1.0 / k,
+            "B": representation_bias(m, k), "B_log2": representation_bias_bits(m, k), "split": test_split}
+
+
+def bias_subset_stage(run, *, data_root: Path, encoder: dict, preset: Preset, checkpoints: dict[str, Path]) -> Path:
+    """Figure 2: class subsets from low to high static bias, and the transfer ratio on each.
+
+    The classes of the mixed proxy suite are ranked by the static probe's per-class accuracy;
+    each subset gets its own B and the linear-probe top-1 of context-biased over synthetic
+    pre-training.
+    """
+    from synapt.bench.curate import Source, curate
+
+    size, count = preset.bias_subsets
+    config = {"data": str(data_root), "size": size, "count": count, "checkpoints": {k: str(v) for k, v in checkpoints.items()}}
+    mixed = _probe(run, "bias-probe-mixed", _probe_config(preset, data_root=data_root, encoder=encoder,
+                                                           test_split="test"))
+    if run.dry_run:
+        return run.stage("bias-subsets", config, lambda f: {})
+    full = run.result(mixed)
+    info = encoder
+    classes = [c["name"] for c in json.loads((data_root / "classes.json").read_text())]
+    subsets = bias_ranked_subsets({int(c): a for c, a in full["per_class"].items()}, subset_size=size,
+                                  num_subsets=count)
+
+    def work(folder: Path) -> dict:
+        points = []
+        for i, ids in enumerate(subsets):
+            names = [classes[c] for c in ids]
+            subset = curate(class_map={n: [("mixed", n)] for n in names},
+                            sources=[Source("mixed", "synapt", data_root)], out_dir=folder / f"subset{i}",
+                            val_fraction=0.0, seed=0, keep_splits=True)
+            static = run.result(_probe(run, f"bias-probe-subset{i}", _probe_config(
+                preset, data_root=subset.out_dir, encoder=info, test_split="test")))
+            top1 = {}
+            for name, ckpt in checkpoints.items():
+                from synapt.bench.benchmark import train_config
+
+                cfg = train_config(preset, mode="linear_probe", data_root=subset.out_dir, model=preset.models[0],
+                                   epochs=preset.downstream_epochs, weights=ckpt)
+                top1[name] = run.result(_probe(run, f"subset{i}-lp-{name}", cfg))["top1"]
+            b = representation_bias(max(static["top1"], 1e-6), len(ids))
+            points.append({"subset": f"S{i + 1}", "classes": names, "B": b, "M": static["top1"],
+                           "synthetic": top1.get("synthetic"), "context_biased": top1.get("context_biased"),
+                           "ratio": (top1["context_biased"] / top1["synthetic"]) if top1.get("synthetic") else math.inf})
+        return {"subsets": points}
+
+    return run.stage("bias-subsets", config, work)
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in text).strip("_")

@@ -1,0 +1,177 @@
+"""Benchmark presets: what ``synapt benchmark --preset tiny|small|paper`` runs.
+
+A preset is data: the scale of every stage, the grids, the downstream suites and the studies.
+``tiny`` fits in 20 minutes on two CPU cores; ``small`` is an overnight CPU run; ``paper``
+states the paper's scale and expects GPUs and the real datasets under configured roots
+(see ``docs/reproduce-paper.md``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from synapt.bench.sweep import PAPER_DOWNSTREAM_GRID, PAPER_PRETRAIN_GRID
+from synapt.errors import UserError
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A downstream task.
+
+    A *proxy* suite is generated (``classes`` from the generator catalog, disjoint from
+    pre-training); a *real* suite names a data-layer format and its root.
+    """
+
+    name: str
+    title: str
+    kind: str  # shown in the report: "proxy, low bias", "real", ...
+    description: str
+    # proxy suites
+    classes: tuple[str, ...] = ()
+    per_class: int = 0
+    context_bias: float = 0.0
+    scene_kinds: tuple[str, ...] | None = None
+    # real suites
+    format: str | None = None
+    root: str | None = None
+    annotations: str | None = None
+    split: int = 1
+
+    @property
+    def is_proxy(self) -> bool:
+        return self.format is None
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    models: tuple[str, ...]
+    # generation
+    frames: int  # frames rendered per clip
+    size: int  # rendered side in pixels
+    pretrain_classes: int  # synthetic pre-training classes (from the catalog, suites excluded)
+    clips_per_class: int
+    # training
+    num_frames: int  # frames a model sees per clip
+    train_size: int  # crop side the model sees
+    pretrain_epochs: int
+    downstream_epochs: int
+    pretrain_grid: dict = field(default_factory=dict)
+    downstream_grid: dict = field(default_factory=dict)
+    probe_grid: dict = field(default_factory=dict)  # linear probes: lr/batch/wd on cached features
+    eval_clips: int = 1
+    eval_crops: int = 1
+    # suites and studies
+    suites: tuple[Suite, ...] = ()
+    class_study: tuple[int, ...] = ()  # pre-training class counts (nested)
+    clip_study: tuple[int, ...] = ()  # clips per class (nested)
+    scene_study: tuple[int, ...] = ()  # number of scene kinds
+    bias_subsets: tuple[int, int] = (4, 3)  # (classes per subset, number of subsets)
+    static_encoder_epochs: int = 4
+    static_encoder: str = "tsn_tiny"  # a TSN on frames is a 2-D encoder with features averaged over time
+    static_weights: str | None = None  # a torchvision ImageNet ResNet-50 file: measure what the paper measured
+    real_pretrain: tuple[Suite, ...] = ()  # configured real pre-training sources (e.g. Kinetics-150)
+    workers: int = 2  # generation processes
+    data_workers: int | None = None  # DataLoader workers per training run (None: the engine's default)
+    precision: str = "fp32"
+
+
+def _grid(lrs, batches, wds) -> dict:
+    return {"optim.lr": list(lrs), "optim.batch_size": list(batches), "optim.weight_decay": list(wds)}
+
+
+PRESETS: dict[str, Preset] = {
+    "tiny": Preset(
+        name="tiny",
+        models=("tsn_tiny",),
+        frames=8,
+        size=48,
+        pretrain_classes=16,
+        clips_per_class=24,
+        num_frames=4,
+        train_size=48,
+        pretrain_epochs=6,
+        downstream_epochs=6,
+        pretrain_grid=_grid([0.05], [16], [1e-4]),
+        downstream_grid=_grid([0.01, 0.03], [16], [1e-4]),
+        probe_grid={"lrs": [0.01, 0.1], "batch_sizes": [16], "weight_decays": [1e-4, 1e-3]},
+        class_study=(4, 8, 16),
+        clip_study=(8, 16, 24),
+        scene_study=(1, 2, 4),
+        bias_subsets=(4, 3),
+        static_encoder_epochs=4,
+    ),
+    "small": Preset(
+        name="small",
+        models=("tsn_tiny", "i3d_tiny", "r2plus1d_tiny"),
+        frames=16,
+        size=112,
+        pretrain_classes=28,
+        clips_per_class=200,
+        num_frames=8,
+        train_size=112,
+        pretrain_epochs=30,
+        downstream_epochs=30,
+        pretrain_grid=_grid([0.01, 0.02], [32], [1e-4, 5e-4]),
+        downstream_grid=_grid([1e-3, 5e-3], [16], [1e-4, 5e-4]),
+        probe_grid={"lrs": [1e-3, 1e-2, 1e-1], "batch_sizes": [32], "weight_decays": [1e-4, 1e-3]},
+        eval_clips=2,
+        eval_crops=3,
+        class_study=(7, 14, 28),
+        clip_study=(50, 100, 200),
+        scene_study=(1, 2, 4),
+        bias_subsets=(5, 4),
+        static_encoder_epochs=10,
+    ),
+    "paper": Preset(
+        name="paper",
+        models=("tsn_r50", "i3d_r50", "r2plus1d_r50", "timesformer_b"),
+        frames=16,
+        size=224,
+        pretrain_classes=0,  # 0 = every catalog class not held out for the proxy suites
+        clips_per_class=1000,
+        num_frames=8,
+        train_size=224,
+        pretrain_epochs=100,
+        downstream_epochs=100,
+        pretrain_grid=PAPER_PRETRAIN_GRID,
+        downstream_grid=PAPER_DOWNSTREAM_GRID,
+        probe_grid={"lrs": [1e-4, 5e-4, 1e-3], "batch_sizes": [32, 64], "weight_decays": [1e-4, 5e-4, 1e-3]},
+        eval_clips=2,
+        eval_crops=3,
+        class_study=(10, 20, 0),
+        clip_study=(250, 750, 1000),
+        scene_study=(1, 2, 4),
+        bias_subsets=(5, 8),
+        static_encoder_epochs=30,
+        static_encoder="tsn_r50",
+        workers=8,
+        precision="auto",
+    ),
+}
+
+
+def get_preset(name: str) -> Preset:
+    if name not in PRESETS:
+        raise UserError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
+def with_real_datasets(preset: Preset, datasets: dict) -> Preset:
+    """Add real downstream suites and real pre-training sources from a user YAML mapping.
+
+    ``datasets`` looks like ``{"downstream": {"ucf101": {"format": "ucf101", "root": "/data/ucf101",
+    "split": 1}, ...}, "pretrain": {"kinetics150": {"format": "synapt_list", "root": ...}}}``.
+    """
+    def suites(section: str, kind: str) -> tuple[Suite, ...]:
+        out = []
+        for name, spec in (datasets.get(section) or {}).items():
+            if not isinstance(spec, dict) or "format" not in spec or "root" not in spec:
+                raise UserError(f"datasets.{section}.{name}: needs 'format' and 'root'")
+            out.append(Suite(name=name, title=name, kind=kind, description=spec.get("description", ""),
+                             format=spec["format"], root=spec["root"], annotations=spec.get("annotations"),
+                             split=int(spec.get("split", 1))))
+        return tuple(out)
+
+    return replace(preset, suites=preset.suites + suites("downstream", "real"),
+                   real_pretrain=preset.real_pretrain + suites("pretrain", "real"))

@@ -1,0 +1,77 @@
+"""Markdown tables in the layout of the paper's Tables 1 and 2, built from ``results.json`` rows."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+PRETRAIN_ORDER = ("synthetic", "context_biased", "scratch")
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}"
+
+
+def _cell(row: dict | None) -> str:
+    if row is None:
+        return "–"
+    ci = row.get("top1_ci")
+    return f"{_pct(row['top1'])} [{_pct(ci[0])}, {_pct(ci[1])}]" if ci else _pct(row["top1"])
+
+
+def pretrain_order(rows: list[dict]) -> list[str]:
+    """synthetic, context_biased, configured real sources, then scratch (last, as in Table 1)."""
+    names = list(dict.fromkeys(r["pretrain"] for r in rows))
+    known = [p for p in PRETRAIN_ORDER if p in names and p != "scratch"]
+    real = [p for p in names if p not in PRETRAIN_ORDER]
+    return known + real + (["scratch"] if "scratch" in names else [])
+
+
+def table1(rows: list[dict], suite_names: dict[str, str] | None = None) -> str:
+    """FT and LP top-1 per downstream suite (columns) per pre-training (rows), for each model.
+
+    Each cell is the top-1 accuracy in percent with its 95% bootstrap interval over test clips.
+    Scratch has no linear-probe row: a probe on random features measures nothing useful.
+    """
+    suite_names = suite_names or {}
+    suites = list(dict.fromkeys(r["downstream"] for r in rows))
+    by_key = {(r["model"], r["pretrain"], r["mode"], r["downstream"]): r for r in rows}
+    lines = []
+    for model in dict.fromkeys(r["model"] for r in rows):
+        header = ["model", "pre-training", "mode", *(suite_names.get(s, s) for s in suites)]
+        lines += [f"**{model}**", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for pretrain in pretrain_order([r for r in rows if r["model"] == model]):
+            for mode in ("ft", "lp"):
+                cells = [by_key.get((model, pretrain, mode, s)) for s in suites]
+                if all(c is None for c in cells):
+                    continue
+                lines.append("| " + " | ".join([model, pretrain, mode.upper(), *map(_cell, cells)]) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def table2(bias_rows: list[dict]) -> str:
+    """Representation bias per dataset: M, M_rnd, B (nats) and B in bits (the paper's unit)."""
+    lines = [
+        "| dataset | encoder | M (static probe top-1) | M_rnd | B = ln(M/M_rnd) | B in bits |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in bias_rows:
+        lines.append(
+            f"| {r['dataset']} | {r['encoder']} | {_pct(r['M'])}% | {_pct(r['M_rnd'])}% | {r['B']:.2f} | "
+            f"{r.get('B_log2', float('nan')):.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def study_table(points: list[dict], *, x_key: str, x_label: str) -> str:
+    """Top-1 per downstream suite and mode as the studied quantity grows (Figures 3-4 as a table)."""
+    series: dict[tuple, dict] = defaultdict(dict)
+    xs = sorted({p[x_key] for p in points})
+    for p in points:
+        series[(p["pretrain"], p["downstream"], p["mode"])][p[x_key]] = p["top1"]
+    header = ["pre-training", "downstream", "mode", *(f"{x_label}={x}" for x in xs)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for (pretrain, downstream, mode), values in sorted(series.items()):
+        cells = [_pct(values.get(x)) for x in xs]
+        lines.append("| " + " | ".join([pretrain, downstream, mode.upper(), *cells]) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,130 @@
+"""The catalogue of action classes: id, name, family, one-line description, motion program.
+
+Ids are positions in :data:`CLASSES` and never change meaning: add new classes at the end.
+Left/right classes come in pairs that a horizontal flip swaps (:func:`flip_map`); pairs such as
+sit down / stand up differ only in the direction of time.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from synapt.sim.actions import human as h
+from synapt.sim.actions import objects as o
+
+
+@dataclass(frozen=True)
+class ClassSpec:
+    """One action class."""
+
+    id: int
+    name: str
+    family: str  # "human" or "object"
+    description: str
+    program: Callable
+    view_scale: float = 1.0  # frame a wider view (walking across the image)
+    flip: str | None = None  # the class a horizontal flip turns this one into
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "family": self.family, "description": self.description}
+
+
+_H = "human"
+_O = "object"
+_ENTRIES = [
+    ("wave_right_hand", _H, "raises the right arm overhead and waves it side to side", h.wave("right"), 1.0, "wave_left_hand"),
+    ("wave_left_hand", _H, "raises the left arm overhead and waves it side to side", h.wave("left"), 1.0, "wave_right_hand"),
+    ("raise_right_hand", _H, "lifts the right arm straight up and holds it", h.raise_hand("right"), 1.0, "raise_left_hand"),
+    ("raise_left_hand", _H, "lifts the left arm straight up and holds it", h.raise_hand("left"), 1.0, "raise_right_hand"),
+    ("raise_both_hands", _H, "lifts both arms overhead and holds them", h.raise_both_hands(), 1.0, None),
+    ("clap", _H, "claps the hands repeatedly in front of the chest", h.clap(), 1.0, None),
+    ("sit_down", _H, "sits down on a stool from standing", h.sit_down(), 1.0, None),
+    ("stand_up", _H, "stands up from a stool", h.stand_up(), 1.0, None),
+    ("squat", _H, "bends the knees into a deep squat and rises, repeatedly", h.squat(), 1.0, None),
+    ("jump_in_place", _H, "crouches and jumps straight up, repeatedly", h.jump_in_place(), 1.15, None),
+    ("jumping_jacks", _H, "jumps while swinging arms overhead and legs apart", h.jumping_jacks(), 1.15, None),
+    ("walk_left_to_right", _H, "walks across the image from its left to its right", h.walk("left_to_right"), 1.3, "walk_right_to_left"),
+    ("walk_right_to_left", _H, "walks across the image from its right to its left", h.walk("right_to_left"), 1.3, "walk_left_to_right"),
+    ("walk_toward_camera", _H, "walks toward the camera", h.walk("toward"), 1.2, None),
+    ("walk_away_from_camera", _H, "walks away from the camera", h.walk("away"), 1.2, None),
+    ("jog_in_place", _H, "jogs on the spot with high knees", h.jog_in_place(), 1.0, None),
+    ("turn_left", _H, "turns on the spot counter-clockwise (to its left)", h.turn("left"), 1.0, "turn_right"),
+    ("turn_right", _H, "turns on the spot clockwise (to its right)", h.turn("right"), 1.0, "turn_left"),
+    ("bow", _H, "bows from the waist and straightens up", h.bow(), 1.0, None),
+    ("touch_toes", _H, "bends down to touch the toes and comes back up", h.touch_toes(), 1.0, None),
+    ("kick_ball", _H, "kicks a ball on the ground, which flies off", h.kick_ball(), 1.3, None),
+    ("throw_ball", _H, "throws a ball overarm", h.throw_ball(), 1.3, None),
+    ("fall_forward", _H, "stumbles and falls forward to the ground", h.fall("forward"), 1.3, None),
+    ("fall_backward", _H, "stumbles and falls backward to the ground", h.fall("backward"), 1.3, None),
+    ("pick_up_object", _H, "bends down, grasps a box on the floor and stands up holding it", h.pick_up(), 1.0, None),
+    ("put_down_object", _H, "bends down and puts a held box on the floor", h.pick_up(reverse=True), 1.0, None),
+    ("punch_right", _H, "punches forward with the right fist, repeatedly", h.punch("right"), 1.0, "punch_left"),
+    ("punch_left", _H, "punches forward with the left fist, repeatedly", h.punch("left"), 1.0, "punch_right"),
+    ("arm_circles", _H, "circles both outstretched arms", h.arm_circles(), 1.0, None),
+    ("twist_torso", _H, "twists the torso left and right with arms out", h.twist_torso(), 1.0, None),
+    ("drink", _H, "lifts a cup to the mouth and lowers it", h.drink(), 1.0, None),
+    ("push_box", _H, "walks forward pushing a large box, which slides on", h.push_box(), 1.4, None),
+    ("hop_on_one_leg", _H, "hops on one leg with the other knee raised", h.hop_on_one_leg(), 1.1, None),
+    ("lunge", _H, "steps into a forward lunge and back", h.lunge(), 1.0, None),
+    ("kneel_down", _H, "goes down on one knee", h.kneel_down(), 1.0, None),
+    ("push_left_to_right", _O, "pushes something from left to right", o.push("left_to_right"), 1.0, "push_right_to_left"),
+    ("push_right_to_left", _O, "pushes something from right to left", o.push("right_to_left"), 1.0, "push_left_to_right"),
+    ("push_away", _O, "pushes something away from the camera", o.push("away"), 1.0, None),
+    ("push_toward", _O, "pushes something toward the camera", o.push("toward"), 1.0, None),
+    ("move_closer", _O, "moves two things closer to each other", o.carry_pair(closer=True), 1.0, None),
+    ("move_apart", _O, "moves two things away from each other", o.carry_pair(closer=False), 1.0, None),
+    ("drop_object", _O, "lets go of something held above the table so it falls", o.drop(), 1.0, None),
+    ("lift_object", _O, "lifts something up from the table", o.lift_or_place("lift"), 1.0, None),
+    ("put_on_top", _O, "puts something on top of something else", o.lift_or_place("put_on_top"), 1.0, None),
+    ("take_off_top", _O, "takes something off the top of something else", o.lift_or_place("take_off_top"), 1.0, None),
+    ("knock_over", _O, "knocks a standing object over", o.knock_over(), 1.0, None),
+    ("roll_left_to_right", _O, "rolls a ball from left to right", o.roll("left_to_right"), 1.0, "roll_right_to_left"),
+    ("roll_right_to_left", _O, "rolls a ball from right to left", o.roll("right_to_left"), 1.0, "roll_left_to_right"),
+    ("spin_clockwise", _O, "spins something clockwise (seen from above)", o.spin(clockwise=True), 1.0, "spin_counterclockwise"),
+    ("spin_counterclockwise", _O, "spins something counter-clockwise (seen from above)", o.spin(clockwise=False), 1.0, "spin_clockwise"),
+]
+
+CLASSES: list[ClassSpec] = [
+    ClassSpec(id=i, name=name, family=family, description=desc, program=prog, view_scale=view, flip=flip)
+    for i, (name, family, desc, prog, view, flip) in enumerate(_ENTRIES)
+]
+BY_NAME: dict[str, ClassSpec] = {c.name: c for c in CLASSES}
+FAMILIES = ("human", "object")
+
+
+def flip_map() -> dict[str, str]:
+    """Class name -> the class a horizontal flip of its video shows (left/right pairs only)."""
+    return {c.name: c.flip for c in CLASSES if c.flip}
+
+
+def resolve_classes(selection: str | list[str] | tuple[str, ...]) -> list[ClassSpec]:
+    """Classes named by ``"all"``, ``"family:human"``, ``"a,b,c"`` or a list of names.
+
+    Raises:
+        ValueError: an unknown name or family (the message lists the close ones).
+    """
+    if isinstance(selection, str):
+        text = selection.strip()
+        if text == "all":
+            return list(CLASSES)
+        if text.startswith("family:"):
+            family = text.split(":", 1)[1]
+            if family not in FAMILIES:
+                raise ValueError(f"unknown class family {family!r} (families: {', '.join(FAMILIES)})")
+            return [c for c in CLASSES if c.family == family]
+        names = [n.strip() for n in text.split(",") if n.strip()]
+    else:
+        names = list(selection)
+    if not names:
+        raise ValueError("no classes selected (use all, family:human, family:object or a comma list)")
+    out = []
+    for name in names:
+        if name not in BY_NAME:
+            close = difflib.get_close_matches(name, list(BY_NAME), n=4, cutoff=0.5)
+            hint = f"; did you mean {', '.join(close)}?" if close else "; run `synapt classes` for the list"
+            raise ValueError(f"unknown class {name!r}{hint}")
+        if BY_NAME[name] not in out:
+            out.append(BY_NAME[name])
+    return out

@@ -1,0 +1,131 @@
+"""``synapt generate | regenerate | verify | show | classes`` and ``synapt bench generate``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from synapt.errors import UserError
+
+
+def register(commands, bench) -> None:
+    p = commands.add_parser("generate", help="render a synthetic action-video dataset (MuJoCo)")
+    p.add_argument("--out", required=True, type=Path, help="dataset folder (created; reruns resume)")
+    p.add_argument("--classes", default="all", help="all | family:human | family:object | NAME,NAME,...")
+    p.add_argument("--per-class", type=int, default=10, help="clips per class")
+    p.add_argument("--frames", type=int, default=16, help="frames per clip")
+    p.add_argument("--fps", type=int, default=30, help="playback frame rate of the files")
+    p.add_argument("--size", type=int, default=112, help="square frame size in pixels (even, >= 16)")
+    p.add_argument("--seed", type=int, default=0, help="global seed: a clip is a function of (seed, class, index)")
+    p.add_argument("--context-bias", type=float, default=0.0, help="probability that a clip's scene comes from its class's pool")
+    p.add_argument("--workers", type=int, default=1, help="local processes (one render thread each)")
+    p.add_argument("--shard", default=None, help="i/n: make only part i of n (0-based) for batch schedulers")
+    p.add_argument("--modalities", default="rgb", help="comma list of rgb,depth,segmentation,pose")
+    p.add_argument("--quality", default="fast", choices=("fast", "high"), help="high: shadow maps and 4x MSAA")
+    p.add_argument("--scene-kinds", default=None, help="comma list of room,outdoor,studio,aerial (default: all)")
+    p.add_argument("--ray", default=None, metavar="ADDRESS", help="run the clips as tasks on a Ray cluster (needs the ray extra)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_generate)
+
+    p = commands.add_parser("regenerate", help="rebuild one clip from its manifest row")
+    p.add_argument("dir", type=Path)
+    p.add_argument("clip_id")
+    p.add_argument("--out", required=True, type=Path, help="where to write the rebuilt mp4")
+    p.set_defaults(func=_regenerate)
+
+    p = commands.add_parser("verify", help="check every clip of a dataset (present, sha256, decodes to frames and size)")
+    p.add_argument("dir", type=Path)
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_verify)
+
+    p = commands.add_parser("show", help="contact sheet (row per class, frames across time) or GIF of a dataset")
+    p.add_argument("dir", type=Path)
+    p.add_argument("--out", required=True, type=Path, help="PNG (or GIF with --gif) to write")
+    p.add_argument("--class", dest="class_name", default=None, help="only this class (several clips)")
+    p.add_argument("--gif", action="store_true", help="an animated GIF instead of a sheet")
+    p.set_defaults(func=_show)
+
+    p = commands.add_parser("classes", help="list the generator's action classes")
+    p.add_argument("--json", action="store_true", help="a JSON list of {id, name, family, description}")
+    p.set_defaults(func=_classes)
+
+    p = bench.add_parser("generate", help="generator frame rate vs a bare physics+render loop, 2 vs 1 workers, KB per clip")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--clips", type=int, default=50, help="clips of the end-to-end vs bare measurement")
+    p.add_argument("--worker-clips", type=int, default=160, help="clips of the 1 vs 2 workers measurement")
+    p.add_argument("--frames", type=int, default=16)
+    p.add_argument("--size", type=int, default=112)
+    p.set_defaults(func=_bench)
+
+
+def _comma(text: str | None) -> list[str] | None:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from synapt.sim.dataset import generate_dataset
+    from synapt.sim.verify import read_manifest
+
+    out = generate_dataset(
+        args.out, classes=args.classes, per_class=args.per_class, frames=args.frames, fps=args.fps, size=args.size,
+        seed=args.seed, context_bias=args.context_bias, workers=args.workers, shard=args.shard,
+        modalities=tuple(_comma(args.modalities) or ("rgb",)), quality=args.quality, scene_kinds=_comma(args.scene_kinds),
+        progress=not args.no_progress, ray_address=args.ray,
+    )  # fmt: skip
+    n = len(read_manifest(out))
+    print(f"{out}: {n} clips in manifest.jsonl (see dataset_card.md)")
+    return 0
+
+
+def _regenerate(args: argparse.Namespace) -> int:
+    from synapt.sim.verify import regenerate_clip
+
+    sha, same = regenerate_clip(args.dir, args.clip_id, args.out)
+    print(f"{args.out}: sha256 {sha} {'identical to' if same else 'DIFFERS from'} the manifest row")
+    return 0 if same else 1
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from synapt.sim.verify import read_manifest, verify_dataset
+
+    bad = verify_dataset(args.dir, progress=not args.no_progress)
+    for clip_id, problem in bad:
+        print(f"BAD {clip_id}: {problem}", file=sys.stderr)
+    n = len(read_manifest(args.dir))
+    print(f"{args.dir}: {n - len(bad)} of {n} clips ok")
+    return 1 if bad else 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from synapt.sim.show import contact_sheet
+
+    out = contact_sheet(args.dir, args.out, class_name=args.class_name, gif=args.gif)
+    print(out)
+    return 0
+
+
+def _classes(args: argparse.Namespace) -> int:
+    from synapt.sim.catalog import CLASSES
+
+    if args.json:
+        print(json.dumps([c.as_dict() for c in CLASSES], indent=1))
+        return 0
+    for c in CLASSES:
+        print(f"{c.id:3d}  {c.name:24s} {c.family:7s} {c.description}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from synapt.sim.benchmark import run_benchmark
+
+    if args.clips < 4:
+        raise UserError("--clips: need at least 4 clips per measurement")
+    result = run_benchmark(clips=args.clips, worker_clips=args.worker_clips, frames=args.frames, size=args.size)
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        for key, value in result.items():
+            print(f"{key:32s} {value}")
+    return 0

@@ -1,0 +1,80 @@
+"""H.264 clip files: deterministic in-process encoding with PyAV, atomic writes, checks.
+
+The encoder runs single-threaded with fixed options, so the same frames always give the same
+bytes (the dataset's sha256 values are reproducible on any worker split).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+CRF = 23
+PRESET = "ultrafast"
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temp file in the same folder and a rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; datasets are shared read-only
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def encode_h264(frames: np.ndarray, *, fps: int) -> bytes:
+    """Encode ``(T, H, W, 3)`` uint8 RGB frames (H, W even) to MP4 bytes, H.264 yuv420p."""
+    import io
+
+    import av
+
+    t, h, w, _ = frames.shape
+    buf = io.BytesIO()
+    # No muxer timestamps or encoder version strings that differ between runs.
+    with av.open(buf, mode="w", format="mp4", options={"fflags": "+bitexact"}) as container:
+        stream = container.add_stream(
+            "libx264",
+            rate=Fraction(fps, 1),
+            options={"crf": str(CRF), "preset": PRESET, "threads": "1", "flags": "+bitexact"},
+        )
+        stream.width, stream.height = w, h
+        stream.pix_fmt = "yuv420p"
+        stream.codec_context.thread_count = 1
+        for frame in frames:
+            packet = stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24"))
+            container.mux(packet)
+        container.mux(stream.encode(None))
+    return buf.getvalue()
+
+
+def write_clip(path: Path, frames: np.ndarray, *, fps: int) -> str:
+    """Encode and atomically write a clip; returns the file's sha256 (hex)."""
+    data = encode_h264(frames, fps=fps)
+    atomic_write_bytes(Path(path), data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_frames(path: Path) -> np.ndarray:
+    """Decode every frame of a clip to ``(T, H, W, 3)`` uint8 RGB."""
+    import av
+
+    with av.open(str(path)) as container:
+        return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])

@@ -1,0 +1,56 @@
+"""The report renders every table and plot from results.json alone."""
+
+import json
+
+from synapt.report.tables import table1, table2
+from synapt.report.write import write_report
+
+
+def results_fixture() -> dict:
+    rows = []
+    for pretrain, base in (("synthetic", 0.6), ("context_biased", 0.5), ("scratch", 0.3)):
+        for suite, shift in (("motion", 0.1), ("context", -0.1)):
+            for mode in ("ft", "lp"):
+                if pretrain == "scratch" and mode == "lp":
+                    continue
+                acc = base + (shift if pretrain == "synthetic" else -shift)
+                rows.append({"model": "tsn_tiny", "pretrain": pretrain, "downstream": suite, "mode": mode,
+                             "top1": acc, "top1_ci": [acc - 0.05, acc + 0.05], "mean_class_acc": acc,
+                             "hparams": {"lr": 0.001}})
+    study = [{"pretrain": "synthetic", "downstream": "motion", "mode": "lp", "num_classes": n, "top1": 0.4 + n / 100}
+             for n in (4, 8, 12)]
+    return {
+        "preset": "tiny", "wall_seconds": 123.0, "rows": rows,
+        "bias": [{"dataset": "motion", "encoder": "static-context", "M": 0.2, "M_rnd": 0.125, "B": 0.47, "B_log2": 0.68},
+                 {"dataset": "context", "encoder": "static-context", "M": 0.9, "M_rnd": 0.125, "B": 1.97, "B_log2": 2.85}],
+        "studies": {"num_classes": study},
+        "suites": {"motion": {"title": "proxy-motion", "kind": "proxy, low bias", "classes": 8},
+                   "context": {"title": "proxy-context", "kind": "proxy, high bias", "classes": 8}},
+    }
+
+
+def test_table1_layout_and_scratch_has_no_lp_row():
+    text = table1(results_fixture()["rows"])
+    lines = [l for l in text.splitlines() if l.startswith("| tsn_tiny")]
+    assert [l.split(" | ")[1:3] for l in lines] == [
+        ["synthetic", "FT"], ["synthetic", "LP"], ["context_biased", "FT"], ["context_biased", "LP"], ["scratch", "FT"]]
+    assert "| tsn_tiny | synthetic | FT | 70.0 [65.0, 75.0] | 50.0 [45.0, 55.0] |" in text
+
+
+def test_table2_prints_nats_and_bits():
+    text = table2(results_fixture()["bias"])
+    assert "| motion | static-context | 20.0% | 12.5% | 0.47 | 0.68 |" in text
+
+
+def test_write_report_md_and_standalone_html(tmp_path):
+    results = results_fixture()
+    md, html = write_report(results, tmp_path)
+    text = md.read_text()
+    assert "## Table 1" in text and "## Table 2" in text and "natural log" in text
+    assert "not real data" in text
+    assert (tmp_path / "figures" / "bias_vs_gap.png").stat().st_size > 5000
+    assert (tmp_path / "figures" / "study_num_classes.png").is_file()
+    page = html.read_text()
+    assert page.count("data:image/png;base64,") == 2 and "<table>" in page
+    assert "src='figures/" not in page  # self-contained
+    json.dumps(results)  # the fixture is what results.json holds
