@@ -53,6 +53,7 @@ def test_sigkill_mid_epoch_then_resume_is_exact(tmp_path):
     assert state is not None, "the job never wrote a mid-epoch checkpoint in epoch 2"
     killed_at = load_checkpoint(cut / "checkpoints" / "last.pt")
     assert killed_at["epoch"] == 1 and killed_at["step"] < 12  # killed before the end
+    assert killed_at["position"]["batch"] == 3  # step 9: an odd batch with two workers
 
     resumed = subprocess.run([sys.executable, str(JOB), str(cut), "--fast", "--resume"], env=_env(),
                              capture_output=True, text=True, timeout=120)

@@ -34,7 +34,8 @@ from synapt.train.modes import ModelBuilder, prepare_model, set_train_mode
 from synapt.train.precision import autocast, grad_scaler, resolve_precision
 
 # Keys that may change between a run and its resume: they do not change what is computed.
-RESUMABLE_CHANGES = ("data.workers", "data.root", "eval.batch_size")
+# (data.workers is not one: a dataset may seed its augmentation with its worker's seed.)
+RESUMABLE_CHANGES = ("data.root", "eval.batch_size")
 
 
 class TrainingDiverged(UserError):
