@@ -88,15 +88,20 @@ def cached_features(model: nn.Module, dataset: Dataset, *, path: Path, env: Dist
     return result
 
 
-def cache_key(*, checkpoint: str | Path, dataset_id: dict, protocol: dict, arch: dict) -> str:
-    """A hex digest naming one (checkpoint bytes, dataset, view protocol, architecture) combination."""
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (the checkpoint a cache belongs to), read in 1 MiB chunks."""
     digest = hashlib.sha256()
-    with open(checkpoint, "rb") as handle:
+    with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
-    digest.update(json.dumps({"v": CACHE_VERSION, "data": dataset_id, "protocol": protocol, "arch": arch},
-                             sort_keys=True, default=str).encode())
-    return digest.hexdigest()[:24]
+    return digest.hexdigest()
+
+
+def cache_key(*, checkpoint_digest: str, dataset_id: dict, protocol: dict, arch: dict) -> str:
+    """A hex digest naming one (checkpoint bytes, dataset, view protocol, architecture) combination."""
+    text = json.dumps({"v": CACHE_VERSION, "checkpoint": checkpoint_digest, "data": dataset_id, "protocol": protocol,
+                       "arch": arch}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def dataset_fingerprint(dataset: Dataset) -> str:
@@ -214,8 +219,10 @@ def run_cached_probe(config: TrainConfig, *, out_dir: Path, datasets: Datasets, 
     dataset_id = {"format": config.data.format, "root": config.data.root, "annotations": config.data.annotations,
                   "split": config.data.split}
 
+    checkpoint_digest = file_digest(config.model.weights)
+
     def features(split: str, dataset: Dataset, protocol: dict) -> dict:
-        key = cache_key(checkpoint=config.model.weights, arch=arch, protocol=protocol,
+        key = cache_key(checkpoint_digest=checkpoint_digest, arch=arch, protocol=protocol,
                         dataset_id={**dataset_id, "name": split, "records": dataset_fingerprint(dataset)})
         return cached_features(model, dataset, path=cache_dir / f"{split}-{key}.pt", env=env,
                                batch_size=config.eval.batch_size, workers=config.data.workers,
