@@ -90,7 +90,7 @@ def test_loader_with_workers_counts_errors_across_processes(clip16, tmp_path):
 
 def test_loader_is_reproducible_and_reshuffles_per_epoch(clip16):
     ds = VideoClipDataset([VideoRecord(str(clip16), i) for i in range(8)], num_frames=2, size=16)
-    order = lambda loader: [i for batch in loader for i in batch[2].tolist()]  # noqa: E731
+    order = lambda loader: [i for batch in loader for i in batch[2].tolist()]
     a = make_loader(ds, batch_size=4, shuffle=True, workers=0, seed=7)
     b = make_loader(ds, batch_size=4, shuffle=True, workers=0, seed=7)
     first = order(a)
@@ -103,3 +103,17 @@ def test_bad_arguments_are_rejected(clip16):
         VideoClipDataset([], sampling="uniform")
     with pytest.raises(ValueError, match="num_crops"):
         VideoClipDataset([], num_crops=2)
+
+
+def test_frame_folder_records_with_a_frame_range(tmp_path, brightness):
+    import numpy as np
+    from PIL import Image
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for number in range(1, 21):  # files 00001..00020 hold frames 0..19
+        Image.fromarray(np.full((16, 16, 3), brightness(number - 1), np.uint8)).save(folder / f"{number:05d}.jpg", quality=95)
+    record = VideoRecord(str(folder), 0, start_frame=4, end_frame=12)
+    ds = VideoClipDataset([record], num_frames=4, train=False, size=16, mean=T.HALF_MEAN, std=T.HALF_STD, frame_template="{:05d}.jpg")
+    # TSN centres of 8 frames in 4 segments: 1, 3, 5, 7 -> frames 5, 7, 9, 11
+    assert grey(ds[0][0]) == pytest.approx([brightness(i) for i in (5, 7, 9, 11)], abs=2)

@@ -62,6 +62,7 @@ def test_ssv2_validation_and_template_labels(realdata, tmp_path):
     assert index.class_names[first.label] == "Spinning something that quickly stops spinning"
     left = index.class_names.index("Pushing something from left to right")
     assert index.class_names[index.flip_map[left]] == "Pushing something from right to left"
+    assert len(index.flip_map) == 6  # three left/right pairs; "pulling it right out" names no side
 
 
 def test_mini_ssv2_relabels_87_classes_in_file_order(realdata, tmp_path):
@@ -176,7 +177,7 @@ def test_generic_lists_ppma_and_ibm_frame_lists(tmp_path):
     index = load_dataset("list", tmp_path, check_files=False)
     assert [(r.path.split("/")[-1], r.label) for r in index.splits["train"]] == [("one.mp4", 0), ("two.mp4", 1)]
     val = index.splits["val"][0]
-    assert (val.label, val.start_frame, val.end_frame) == (1, 3, 21)
+    assert (val.label, val.start_frame, val.end_frame) == (1, 2, 20)  # files 00003..00020
     (tmp_path / "train.txt").write_text("a/one.mp4 walk\n")
     with pytest.raises(UserError, match=r"train.txt line 1: unknown class 'walk'"):
         load_dataset("list", tmp_path)
@@ -224,3 +225,11 @@ def test_unknown_format_and_missing_annotations(tmp_path):
     with pytest.raises(UserError, match="classInd.txt not found under"):
         load_dataset("ucf101", tmp_path)
     assert {"ucf101", "hmdb51", "ssv2", "mini_ssv2", "diving48", "ikeafa", "uav_human", "kinetics", "synapt"} <= set(LOADERS)
+
+
+def test_videos_directly_under_root_are_found(realdata, tmp_path):
+    (tmp_path / "ApplyEyeMakeup").mkdir()
+    (tmp_path / "ApplyEyeMakeup" / "v_ApplyEyeMakeup_g08_c01.avi").write_bytes(b"")
+    index = load_dataset("ucf101", tmp_path, annotations=realdata / "ucf101")
+    assert index.splits["train"][0].path == str(tmp_path / "ApplyEyeMakeup" / "v_ApplyEyeMakeup_g08_c01.avi")
+    assert len(index.missing) == 13320 - 1

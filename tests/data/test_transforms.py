@@ -74,3 +74,33 @@ def test_normalize_and_layouts():
     assert imagenet[0, :, 0, 0].tolist() == pytest.approx([-0.485 / 0.229, -0.456 / 0.224, -0.406 / 0.225], rel=1e-5)
     cthw = T.to_layout(torch.arange(4 * 3).view(4, 3, 1, 1), "CTHW")
     assert cthw.shape == (3, 4, 1, 1) and cthw[1, 2, 0, 0] == 2 * 3 + 1
+
+
+def test_fused_yuv_path_matches_convert_then_crop():
+    from synapt.data.video import yuv420_to_rgb
+
+    # smooth content: a luma ramp and slowly varying chroma, 4 frames of 24x32
+    t, h, w = 4, 24, 32
+    luma = (torch.arange(w).view(1, 1, w) * 6 + torch.arange(h).view(1, h, 1) * 2 + 20).expand(t, h, w).to(torch.uint8)
+    cb = (torch.arange(w // 2).view(1, 1, -1) * 4 + 90).expand(t, h // 2, w // 2).to(torch.uint8)
+    cr = (torch.arange(h // 2).view(1, -1, 1) * 5 + 110).expand(t, h // 2, w // 2).to(torch.uint8)
+    box = T.even_box((3, 5, 17, 19))
+    assert box == (2, 4, 16, 18)
+    fused = T.yuv_crop_resize_normalize(
+        luma, torch.stack((cb, cr), dim=1), box, 16, matrix="bt601", full_range=False, mean=T.HALF_MEAN, std=T.HALF_STD
+    )
+    rgb = yuv420_to_rgb(luma, cb, cr)
+    reference = T.to_layout(T.normalize(T.crop_resize(rgb, box, 16), T.HALF_MEAN, T.HALF_STD), "CTHW")
+    assert fused.shape == reference.shape == (3, 4, 16, 16)
+    # within a few levels of 255 (chroma: bilinear here, nearest there)
+    assert (fused - reference).abs().mean() < 4 / 127.5
+
+
+def test_yuv_affine_maps_known_colours():
+    m, offset = T.yuv_to_rgb_affine("bt601", False)
+    white = m @ torch.tensor([235.0, 128.0, 128.0]) + offset
+    red = m @ torch.tensor([81.0, 90.0, 240.0]) + offset
+    assert white.tolist() == pytest.approx([255, 255, 255], abs=0.5)
+    assert red.tolist() == pytest.approx([255, 0, 0], abs=2)
+    full_m, full_offset = T.yuv_to_rgb_affine("bt709", True)
+    assert (full_m @ torch.tensor([0.0, 128.0, 128.0]) + full_offset).tolist() == pytest.approx([0, 0, 0], abs=1e-4)

@@ -60,3 +60,18 @@ def test_report_names_every_key_that_did_not_inflate():
     assert sorted(accounted) == sorted(net3d.state_dict())
     assert set(tensors) == set(report.inflated) | set(report.copied)
     assert "skipped layer1.0.conv2.weight" in report.summary()
+
+
+def test_inflated_r2plus1d_with_planes_mid_channels_equals_2d_network(seeded, randomise_batchnorm):
+    net2d = resnet_tiny(num_classes=5).eval()
+    randomise_batchnorm(net2d)
+    net3d = r2plus1d_tiny(num_classes=5, mid_channels="planes", temporal_padding="replicate").eval()
+    report = inflate_2d_to_3d(net2d.state_dict(), net3d)
+    assert not report.missing and not report.skipped
+    assert "layer3.0.conv2_t.weight" in report.identity and "layer3.0.bn2_t.running_var" in report.identity
+    kernel = net3d.layer1[0].conv2_t.weight
+    assert torch.equal(kernel[:, :, 1, 0, 0], torch.eye(8)) and not kernel[:, :, 0].any()
+    image = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        got = net3d.forward_features(image.unsqueeze(2).expand(-1, -1, 8, -1, -1))
+        torch.testing.assert_close(got, net2d.forward_features(image), rtol=1e-4, atol=1e-4)

@@ -58,7 +58,8 @@ def test_video_model_contract(name, seeded):
 
 @pytest.mark.parametrize(
     "style, frames, expected_t",
-    [("slowfast", 8, 4), ("slowfast", 16, 8), ("mmaction2", 16, 2), ("mmaction2", 32, 4), ("ibm", 8, 1), ("ibm", 16, 2)],
+    [("slowfast", 8, 4), ("slowfast", 16, 8), ("mmaction2", 16, 2), ("mmaction2", 32, 4),
+     ("ibm", 8, 1), ("ibm", 16, 2)],
 )
 def test_i3d_temporal_strides_are_as_documented(style, frames, expected_t):
     with torch.device("meta"):
@@ -86,7 +87,8 @@ def test_arch_names_rebuild_the_same_model():
         with torch.device("meta"):
             model = build_model(name, 10, **options)
             again = build_model(model.arch, 10)
-        assert {k: v.shape for k, v in model.state_dict().items()} == {k: v.shape for k, v in again.state_dict().items()}
+        shapes = {k: v.shape for k, v in model.state_dict().items()}
+        assert shapes == {k: v.shape for k, v in again.state_dict().items()}
 
 
 def test_unknown_model_or_option_is_a_user_error():
@@ -96,3 +98,15 @@ def test_unknown_model_or_option_is_a_user_error():
         build_model("i3d_r51", 10)
     with pytest.raises(UserError, match="does not take option.*stlye.*style"):
         build_model("i3d_tiny", 10, stlye="ibm")
+
+
+@pytest.mark.parametrize("stride_t", [1, 2])
+def test_fast_pools_equal_maxpool3d(stride_t, seeded):
+    from synapt.models.resnet3d import SpatialMaxPool, TemporalMaxPool
+
+    x = torch.randn(2, 3, 5, 9, 10)
+    expected = torch.nn.MaxPool3d((1, 3, 3), stride=(stride_t, 2, 2), padding=(0, 1, 1))(x)
+    assert torch.equal(SpatialMaxPool(stride_t=stride_t)(x), expected)
+    expected = torch.nn.MaxPool3d((2, 1, 1), stride=(2, 1, 1))(x)
+    assert torch.equal(TemporalMaxPool(2)(x), expected)
+    assert torch.equal(TemporalMaxPool(8)(x), x)

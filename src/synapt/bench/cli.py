@@ -152,14 +152,10 @@ def _bias(args) -> int:
 
 
 def _is_synapt_checkpoint(path: Path) -> bool:
-    import torch
+    from synapt.train.checkpoint import load_checkpoint
 
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise UserError(f"--weights {path}: cannot be read safely ({type(err).__name__}); "
-                        f"only tensor files load (weights_only=True)") from None
-    return isinstance(state, dict) and "model" in state and "meta" in state
+    state = load_checkpoint(path)  # weights_only=True; refuses pickled objects with a clear error
+    return "model" in state and "meta" in state
 
 
 def _sweep(args) -> int:

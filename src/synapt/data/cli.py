@@ -49,11 +49,11 @@ def _dataset_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _probe(args) -> int:
+    from pathlib import Path
+
     from synapt.data.probe import probe
     from synapt.data.video import VideoDecodeError, sar_fraction
     from synapt.errors import UserError
-
-    from pathlib import Path
 
     if not Path(args.file).is_file():
         raise UserError(f"{args.file}: no such file (check the path)")

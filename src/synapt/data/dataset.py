@@ -19,8 +19,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, DistributedSampler
-from torch.utils.data import default_collate, get_worker_info
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, default_collate, get_worker_info
 
 from synapt.data import transforms as T
 from synapt.data.records import VideoRecord
@@ -55,7 +54,12 @@ class VideoClipDataset(Dataset):
         train_crop: ``"multiscale"`` (TSN) or ``"random_resized"``.
         short_policy: dense clips longer than the video: ``"loop"`` or ``"repeat_last"``.
         backend: video reader backend (``"pyav"``, ``"pyav-rgb24"``, ``"decord"``).
+        frame_template, frame_start: for records that are frame folders: file-name template
+            (None = detect ``img_{:05d}.jpg``/``{:05d}.jpg``) and number of the first file.
         layout: ``"CTHW"`` (contract, every synapt model) or ``"TCHW"``.
+        fused: for 4:2:0 videos with square pixels and no rotation, crop and resize the YUV
+            planes and convert only output pixels (crop boxes snapped to even pixels); else
+            convert whole frames to RGB first. Same picture up to rounding, fewer operations.
     """
 
     def __init__(
@@ -79,7 +83,10 @@ class VideoClipDataset(Dataset):
         train_crop: str = "multiscale",
         short_policy: str = "loop",
         backend: str = "pyav",
+        frame_template: str | None = None,
+        frame_start: int = 1,
         layout: str = "CTHW",
+        fused: bool = True,
     ):
         if sampling not in ("tsn", "dense"):
             raise ValueError(f"sampling must be 'tsn' or 'dense', not {sampling!r}")
@@ -110,7 +117,10 @@ class VideoClipDataset(Dataset):
         self.train_crop = train_crop
         self.short_policy = short_policy
         self.backend = backend
+        self.frame_template = frame_template
+        self.frame_start = frame_start
         self.layout = layout
+        self.fused = fused
         self.epoch = 0
         # Shared memory so failures in DataLoader workers are visible to the training loop.
         self._errors = multiprocessing.Value("l", 0)
@@ -158,22 +168,27 @@ class VideoClipDataset(Dataset):
         return video, label, index
 
     def _load(self, record: VideoRecord, rng: np.random.Generator) -> tuple[torch.Tensor, int]:
-        with open_video(record.path, backend=self.backend) as reader:
-            total = reader.num_frames
-            end = total if record.end_frame is None else min(record.end_frame, total)
-            length = end - record.start_frame
-            if length < 1:
-                raise VideoDecodeError(
-                    f"{record.path}: frame range [{record.start_frame}, {record.end_frame}) is empty "
-                    f"(the video has {total} frames)"
-                )
-            if self.train:
-                clips = np.concatenate([self._indices(length, rng) for _ in range(self.num_clips)])
-            else:
-                clips = self._indices(length, rng)
-            clips = clips + record.start_frame
-            unique, inverse = np.unique(clips, return_inverse=True)
-            frames = reader.get_frames(unique.tolist())
+        with open_video(record.path, backend=self.backend, frame_template=self.frame_template, frame_start=self.frame_start) as reader:
+            return self.clip_from_reader(reader, record, rng)
+
+    def clip_from_reader(self, reader, record: VideoRecord, rng: np.random.Generator) -> tuple[torch.Tensor, int]:
+        """Sample, decode and transform one record's clip from an open reader -> ``(video, label)``."""
+        total = reader.num_frames
+        end = total if record.end_frame is None else min(record.end_frame, total)
+        length = end - record.start_frame
+        if length < 1:
+            raise VideoDecodeError(
+                f"{record.path}: frame range [{record.start_frame}, {record.end_frame}) is empty "
+                f"(the video has {total} frames)"
+            )
+        if self.train:
+            clips = np.concatenate([self._indices(length, rng) for _ in range(self.num_clips)])
+        else:
+            clips = self._indices(length, rng)
+        clips = clips + record.start_frame
+        unique, inverse = np.unique(clips, return_inverse=True)
+        yuv = reader.get_yuv(unique.tolist()) if self.fused and hasattr(reader, "get_yuv") else None
+        frames = None if yuv is not None else reader.get_frames(unique.tolist())
         label = record.label
         views = []
         flip = False
@@ -182,8 +197,12 @@ class VideoClipDataset(Dataset):
             if flipped is not None:
                 flip, label = True, flipped
         for clip_index in inverse.reshape(clips.shape):
-            clip = frames[torch.from_numpy(clip_index)]
-            height, width = clip.shape[-2:]
+            select = torch.from_numpy(clip_index)
+            if yuv is not None:
+                height, width = yuv.luma.shape[-2:]
+            else:
+                clip = frames[select]
+                height, width = clip.shape[-2:]
             if self.train:
                 if self.train_crop == "multiscale":
                     box = T.multi_scale_crop_box(height, width, rng=rng)
@@ -195,10 +214,14 @@ class VideoClipDataset(Dataset):
             else:
                 boxes = T.three_crop_boxes(height, width)
             for box in boxes:
-                view = T.crop_resize(clip, box, self.size)
-                if flip:
-                    view = T.hflip(view)
-                views.append(T.to_layout(T.normalize(view, self.mean, self.std), self.layout))
+                if yuv is not None:
+                    view = T.yuv_crop_resize_normalize(
+                        yuv.luma[select], yuv.chroma[select], T.even_box(box), self.size,
+                        matrix=yuv.matrix, full_range=yuv.full_range, mean=self.mean, std=self.std, layout=self.layout,
+                    )  # fmt: skip
+                else:
+                    view = T.to_layout(T.normalize(T.crop_resize(clip, box, self.size), self.mean, self.std), self.layout)
+                views.append(T.hflip(view) if flip else view)
         video = views[0] if len(views) == 1 else torch.stack(views)
         return video, label
 
@@ -228,13 +251,20 @@ def collate_skip(batch: list):
 
 
 def default_workers() -> int:
-    """DataLoader workers by default: one per core, at most 8."""
-    return max(1, min(8, os.cpu_count() or 1))
+    """DataLoader workers by default: one per usable core, at most 8."""
+    try:
+        cores = len(os.sched_getaffinity(0))  # the cores this process may use (containers, taskset)
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(8, cores))
 
 
 def _worker_init(_worker_id: int) -> None:
+    from synapt.data.allocator import keep_freed_buffers
+
     # Each worker is one of several processes on the cores: one intra-op thread each.
     torch.set_num_threads(1)
+    keep_freed_buffers()
 
 
 class ClipLoader(DataLoader):

@@ -8,6 +8,7 @@ only ever resizing the small crop.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 
@@ -33,7 +34,9 @@ def resize(clip: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Resize ``(T, C, H, W)`` uint8 frames to ``size = (height, width)`` pixels, bilinear, antialiased."""
     if tuple(clip.shape[-2:]) == tuple(size):
         return clip
-    return F.interpolate(clip, size=size, mode="bilinear", antialias=True, align_corners=False)
+    # Antialiasing only changes a shrink; enlarging without it is the same picture, faster.
+    shrink = size[0] < clip.shape[-2] or size[1] < clip.shape[-1]
+    return F.interpolate(clip, size=size, mode="bilinear", antialias=shrink, align_corners=False)
 
 
 def resize_short_side(clip: torch.Tensor, short: int) -> torch.Tensor:
@@ -174,7 +177,7 @@ def normalize(clip: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -
     """uint8 ``(T, C, H, W)`` -> float32 ``(x / 255 - mean) / std`` per channel."""
     mean_t = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1) * 255.0
     scale = 1.0 / (torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1) * 255.0)
-    return (clip.to(torch.float32) - mean_t) * scale
+    return clip.to(torch.float32).sub_(mean_t).mul_(scale)
 
 
 def to_layout(clip: torch.Tensor, layout: str) -> torch.Tensor:
@@ -184,3 +187,94 @@ def to_layout(clip: torch.Tensor, layout: str) -> torch.Tensor:
     if layout == "CTHW":
         return rearrange(clip, "t c h w -> c t h w").contiguous()
     raise ValueError(f"layout must be 'TCHW' or 'CTHW', not {layout!r}")
+
+
+# -- fused path: crop and resize the YUV planes, then convert and normalise in one affine map --
+#
+# Resizing is linear and colour conversion affine, so they commute (up to rounding and the final
+# clamp): cropping and resizing the luma plane and the half-size chroma planes straight to the
+# output size, then converting, gives the picture of "convert, crop, resize" while converting
+# only output pixels and getting bilinear chroma upsampling from the resize itself.
+
+# Luma weights (Kr, Kb) of the colour matrices.
+_KR_KB = {"bt601": (0.299, 0.114), "bt709": (0.2126, 0.0722)}
+
+
+def even_box(box: Box) -> Box:
+    """``box`` with even top, left, height and width, so it falls on whole 4:2:0 chroma samples."""
+    top, left, height, width = box
+    return top - top % 2, left - left % 2, max(2, height - height % 2), max(2, width - width % 2)
+
+
+@functools.lru_cache(maxsize=8)
+def yuv_to_rgb_affine(matrix: str, full_range: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(M, offset)`` with ``rgb = M @ (Y, Cb, Cr) + offset`` for 8-bit values (0-255 scale)."""
+    kr, kb = _KR_KB[matrix]
+    kg = 1.0 - kr - kb
+    ys, cs, y0 = (1.0, 1.0, 0.0) if full_range else (255.0 / 219.0, 255.0 / 224.0, 16.0)
+    m = torch.tensor(
+        [
+            [ys, 0.0, (2.0 - 2.0 * kr) * cs],
+            [ys, -2.0 * kb * (1.0 - kb) / kg * cs, -2.0 * kr * (1.0 - kr) / kg * cs],
+            [ys, (2.0 - 2.0 * kb) * cs, 0.0],
+        ],
+        dtype=torch.float32,
+    )
+    offset = -(m @ torch.tensor([y0, 128.0, 128.0]))
+    return m, offset
+
+
+@functools.lru_cache(maxsize=16)
+def _normalised_affine(matrix: str, full_range: bool, mean: tuple, std: tuple):
+    """The YUV->RGB map with the normalisation folded in, and each channel's normalised [0, 255]."""
+    m, offset = yuv_to_rgb_affine(matrix, full_range)
+    scale = torch.tensor([1.0 / (s * 255.0) for s in std])
+    shifts = [float(offset[c] * scale[c]) - mean[c] / std[c] for c in range(3)]
+    bounds = [(-mean[c] / std[c], (1.0 - mean[c]) / std[c]) for c in range(3)]
+    return m * scale[:, None], shifts, bounds
+
+
+def yuv_crop_resize_normalize(
+    luma: torch.Tensor,
+    chroma: torch.Tensor,
+    box: Box,
+    size: int,
+    *,
+    matrix: str,
+    full_range: bool,
+    mean: Sequence[float],
+    std: Sequence[float],
+    layout: str = "CTHW",
+) -> torch.Tensor:
+    """Crop ``box`` (even-aligned, see :func:`even_box`) from 4:2:0 planes, resize to ``size``,
+    convert to RGB, clamp to [0, 255] and normalise.
+
+    Args:
+        luma: ``(T, H, W)`` uint8.
+        chroma: ``(T, 2, ceil(H/2), ceil(W/2))`` uint8 (Cb, Cr).
+        box: ``(top, left, height, width)`` in luma pixels, all even.
+        size: output height and width, pixels.
+        matrix, full_range: the video's colour matrix and range.
+        mean, std: per-channel normalisation of values in [0, 1].
+        layout: ``"CTHW"`` or ``"TCHW"``.
+
+    Returns:
+        float32 ``(3, T, size, size)`` or ``(T, 3, size, size)``.
+    """
+    top, left, height, width = box
+    y = resize(luma[:, None, top : top + height, left : left + width], (size, size))
+    ctop, cleft = top // 2, left // 2
+    uv = resize(chroma[:, :, ctop : ctop + (height + 1) // 2, cleft : cleft + (width + 1) // 2], (size, size))
+    frames = luma.shape[0]
+    # Channels first over the whole clip (a uint8 copy, cheap): one matrix product then converts
+    # every pixel, with the normalisation folded into the matrix, and the [0, 255] clamp of RGB
+    # becomes a clamp to each channel's normalised range.
+    yuv = torch.empty((3, frames, size, size), dtype=torch.uint8)
+    yuv[0] = y[:, 0]
+    yuv[1:] = rearrange(uv, "t c h w -> c t h w")
+    m, shifts, bounds = _normalised_affine(matrix, full_range, tuple(mean), tuple(std))
+    out = torch.mm(m, yuv.view(3, -1).to(torch.float32))
+    for c in range(3):
+        out[c].add_(shifts[c]).clamp_(*bounds[c])
+    clip = out.view(3, frames, size, size)
+    return clip if layout == "CTHW" else rearrange(clip, "c t h w -> t c h w").contiguous()

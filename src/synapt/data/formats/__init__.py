@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from synapt.data.formats import diving48, folder, hmdb51, ikeafa, kinetics, lists, ssv2, synapt, ucf101, uav_human
+from synapt.data.formats import diving48, folder, hmdb51, ikeafa, kinetics, lists, ssv2, synapt, uav_human, ucf101
 from synapt.data.records import DatasetIndex
 from synapt.errors import UserError
 

@@ -22,12 +22,13 @@ def load(root: Path, *, annotations: Path | None = None, split: int = 1) -> Data
     vocab_file = find_annotation(["Diving48_vocab.json"], root=root, annotations=annotations, subdirs=SUBDIRS, what="Diving48 vocabulary")
     with open(vocab_file, encoding="utf-8") as handle:
         class_names = ["+".join(entry) for entry in json.load(handle)]
-    videos = video_dir(root, ("rgb", "videos"))
     splits = {}
     for split_name, file_name in (("train", "Diving48_V2_train.json"), ("test", "Diving48_V2_test.json")):
         path = find_annotation([file_name], root=root, annotations=annotations, subdirs=SUBDIRS, what="Diving48 V2 split file")
         with open(path, encoding="utf-8") as handle:
             entries = json.load(handle)
+        marker = f"{entries[0]['vid_name']}.mp4" if entries else None
+        videos = video_dir(root, ("rgb", "videos"), marker=marker)
         records = []
         for position, entry in enumerate(entries):
             label = int(entry["label"])

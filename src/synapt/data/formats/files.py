@@ -44,11 +44,15 @@ def find_optional(names: Sequence[str], *, root: Path, annotations: Path | None,
     return None
 
 
-def video_dir(root: Path, candidates: Sequence[str]) -> Path:
-    """The first of ``root/<candidate>`` that exists, else ``root/<first candidate>`` (videos absent)."""
+def video_dir(root: Path, candidates: Sequence[str], *, marker: str | None = None) -> Path:
+    """Where the videos are: the first ``root/<candidate>`` that exists; else ``root`` itself when
+    it holds ``marker`` (a class folder or file the listing names); else ``root/<first candidate>``
+    (videos absent: every record is then reported missing)."""
     for name in candidates:
         if (root / name).is_dir():
             return root / name
+    if marker is not None and (root / marker).exists():
+        return root
     return root / candidates[0] if candidates else root
 
 

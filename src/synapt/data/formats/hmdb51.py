@@ -27,7 +27,7 @@ def load(root: Path, *, annotations: Path | None = None, split: int = 1) -> Data
         raise UserError(f"HMDB51 split files *{suffix} not found under {', '.join(map(str, dirs))} (pass --annotations DIR)")
     # Class names contain underscores: strip the suffix, never split on '_'.
     class_names = sorted(f.name[: -len(suffix)] for f in files)
-    videos = video_dir(root, ("hmdb51_org", "videos", "hmdb51"))
+    videos = video_dir(root, ("hmdb51_org", "videos", "hmdb51"), marker=class_names[0])
     splits: dict[str, list[VideoRecord]] = {"train": [], "test": []}
     for label, name in enumerate(class_names):
         path = files[0].parent / f"{name}{suffix}"

@@ -7,7 +7,7 @@
   Lines carry no suffix; the video is found by its name under ``root``.
 - ``list`` / ``ppma``: ``<path> <label>`` or ``<path>;<label>`` per line (paths relative to
   ``root``), the label an integer or a class name; four fields ``<path> <start> <end> <label>``
-  are IBM-style frame lists. Class names come from ``classes.txt``/``labels.txt``/``classInd.txt``
+  are IBM-style frame lists (first and last frame file numbers, inclusive, files from 00001). Class names come from ``classes.txt``/``labels.txt``/``classInd.txt``
   when present.
 
 Split files are found by name: ``*train*``, ``*val*``, ``*test*`` ``.txt``/``.csv``.
@@ -125,7 +125,9 @@ def _load_list(name: str, root: Path, annotations: Path | None, separator: str |
                 where = names_file.name if names_file else "no class file (classes.txt)"
                 raise UserError(f"{path} line {number}: unknown class {raw!r} ({where})")
             max_label = max(max_label, label)
-            start, end = (int(fields[1]), int(fields[2]) + 1) if len(fields) == 4 else (0, None)
+            # IBM lists give the first and last frame FILE numbers, inclusive, of a folder whose
+            # files start at 00001: 0-based frame indices [start - 1, end).
+            start, end = (int(fields[1]) - 1, int(fields[2])) if len(fields) == 4 else (0, None)
             records.append(VideoRecord(str(root / fields[0]), label, start, end))
         splits[split_name] = records
     if class_names is None:

@@ -26,6 +26,8 @@ PREFIX = "something-something-v2-"
 SPLIT_FILES = {"train": "train.json", "val": "validation.json"}
 SUBDIRS = ("labels", "annotations")
 _SIDE = re.compile(r"\b(left|right)\b")
+# "right" as an adverb names no side ("pulling it right out").
+_NOT_A_SIDE = re.compile(r"\bright (out|away)\b")
 
 
 def template_key(template: str) -> str:
@@ -38,7 +40,7 @@ def flip_map(class_names: list[str]) -> dict[int, int | None]:
     index = {name: i for i, name in enumerate(class_names)}
     mapping: dict[int, int | None] = {}
     for i, name in enumerate(class_names):
-        if _SIDE.search(name):
+        if _SIDE.search(_NOT_A_SIDE.sub("", name)):
             mirrored = _SIDE.sub(lambda m: "right" if m.group(1) == "left" else "left", name)
             mapping[i] = index.get(mirrored)
     return mapping
@@ -55,7 +57,6 @@ def _records(
 ) -> dict[str, list[VideoRecord]]:
     """Records of the train and validation files; templates in ``official`` but not in
     ``label_of`` belong to classes left out of a subset and are dropped."""
-    videos = video_dir(root, ("20bn-something-something-v2", "videos"))
     splits = {}
     for split_name, suffix in SPLIT_FILES.items():
         path = find_optional([PREFIX + suffix, suffix], root=root, annotations=annotations, subdirs=SUBDIRS)
@@ -64,6 +65,8 @@ def _records(
             continue
         with open(path, encoding="utf-8") as handle:
             entries = json.load(handle)
+        marker = f"{entries[0]['id']}.webm" if entries else None
+        videos = video_dir(root, ("20bn-something-something-v2", "videos"), marker=marker)
         records = []
         for position, entry in enumerate(entries):
             key = template_key(entry["template"])

@@ -12,7 +12,7 @@ import logging
 import re
 from pathlib import Path
 
-from synapt.data.formats.files import VIDEO_SUFFIXES, find_optional, index_videos, video_dir
+from synapt.data.formats.files import VIDEO_SUFFIXES, find_optional, index_videos
 from synapt.data.records import DatasetIndex, VideoRecord
 from synapt.errors import UserError
 
@@ -63,7 +63,8 @@ def load(root: Path, *, annotations: Path | None = None, split: int = 1) -> Data
         raise UserError(f"UAV-Human splits are 1 (cross-subject-v1) and 2 (cross-subject-v2), not {split}")
     readme = find_optional(["README.md"], root=root, annotations=annotations)
     class_names = class_names_from_readme(readme) if readme else [f"A{i:03d}" for i in range(NUM_CLASSES)]
-    videos = index_videos([video_dir(root, ("videos", "rgb", "RGB"))], VIDEO_SUFFIXES)
+    folders = [root / name for name in ("videos", "rgb", "RGB") if (root / name).is_dir()] or [root]
+    videos = index_videos(folders, VIDEO_SUFFIXES)
     splits: dict[str, list[VideoRecord]] = {"train": [], "test": []}
     unnamed = []
     for stem, file in sorted(videos.items()):

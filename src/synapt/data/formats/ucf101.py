@@ -31,7 +31,7 @@ def load(root: Path, *, annotations: Path | None = None, split: int = 1) -> Data
             raise UserError(f"{class_file} line {number}: expected '<id> <ClassName>' with ids 1, 2, 3... (got {line!r})")
         class_names.append(fields[1])
     label_of = {name: i for i, name in enumerate(class_names)}
-    videos = video_dir(root, ("UCF-101", "videos", "UCF101"))
+    videos = video_dir(root, ("UCF-101", "videos", "UCF101"), marker=class_names[0])
     splits = {}
     for split_name, stem in (("train", "trainlist"), ("test", "testlist")):
         path = find_annotation(
