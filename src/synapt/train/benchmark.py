@@ -114,14 +114,16 @@ def _loop_overhead(tmp: Path) -> dict:
         train(load_config(None, overrides), out_dir=tmp / f"loop{run}", datasets=datasets, progress=False)
         return time.process_time() - cpu, time.perf_counter() - wall
 
+    # The bare loop gets its batches ready-made, in the loop's order; the loop has to collate them.
+    order = torch.tensor(epoch_order(n, seed=0, epoch=0, shuffle=True))
+    batches = [(videos[order[i:i + LOOP_BATCH]], labels[order[i:i + LOOP_BATCH]]) for i in range(0, n, LOOP_BATCH)]
+
     def timed_bare() -> tuple[float, float]:
         # Exactly the loop's arithmetic, in the loop's order, without anything around it.
         cpu, wall = time.process_time(), time.perf_counter()
         torch.manual_seed(0)
         model = build_model(LOOP_MODEL, 4)
         optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
-        order = torch.tensor(epoch_order(n, seed=0, epoch=0, shuffle=True))
-        batches = [(videos[order[i:i + LOOP_BATCH]], labels[order[i:i + LOOP_BATCH]]) for i in range(0, n, LOOP_BATCH)]
         model.train()
         for step, (x, y) in enumerate(batches):
             for group in optimizer.param_groups:
