@@ -97,3 +97,12 @@ def test_every_example_config_loads():
     assert len(configs) >= 5
     modes = {load_config(path).mode for path in configs}
     assert modes == {"pretrain", "finetune", "linear_probe", "scratch"}
+
+
+def test_print_config_shows_the_resolved_keys(capsys):
+    from synapt.cli import main
+
+    assert main(["train", "optim.lr=0.5", "mode=scratch", "--print-config"]) == 0
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["optim"]["lr"] == 0.5 and printed["mode"] == "scratch"
+    assert load_config(None, ["optim.lr=0.5", "mode=scratch"]) == config_from_dict(printed)

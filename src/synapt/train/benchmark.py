@@ -241,7 +241,7 @@ def run_benchmark(*, as_json: bool = False) -> int:
     print(f"loop overhead   {lo['overhead']:+.1%} CPU time, {lo['overhead_wall']:+.1%} wall  ({lo['model']} {lo['clip']}, "
           f"batch {lo['batch']}, {lo['steps']} steps: loop {lo['loop_cpu_s']:.2f} s vs bare {lo['bare_cpu_s']:.2f} s CPU; "
           "target <= 5%)")
-    print(f"data wait       {dw['data_wait_share']:.1%} of the epoch  ({dw['clip']}, {dw['workers']} workers, "
+    print(f"data wait       {dw['data_wait_share']:.1%} of the epoch  ({dw['clip']}, workers={dw['workers']}, "
           f"{dw['clips_per_s']:.1f} clips/s; target <= 10%)")
     print(f"probe grid      {pg['speedup']:.1f}x faster cached  ({pg['points']} points: {pg['cached_s']:.2f} s vs "
           f"{pg['independent_s']:.2f} s independent; target >= 10x)")
