@@ -58,6 +58,15 @@ def test_train_then_eval_then_probe_through_the_cli(tmp_path, video_root, capsys
         assert evaluated[key] == pytest.approx(metrics["test"][key]), key
     assert json.loads((out / "confusion_test.json").read_text())["class_names"] == ["class_0", "class_1", "class_2"]
 
+    # Another label set, or a split the data does not have: one line each, before any decoding.
+    other = tmp_path / "other"
+    write_toy_videos(other, num_classes=2, per_class=1, frames=4, height=16, width=16)
+    assert main(["eval", "--checkpoint", str(run / "checkpoints" / "best.pt"), "--data", str(other)]) == 2
+    assert "fine-tune it on this dataset first" in capsys.readouterr().err
+    assert main(["eval", "--checkpoint", str(run / "checkpoints" / "best.pt"), "--data", str(video_root),
+                 "--split-name", "holdout"]) == 2
+    assert "has no split 'holdout' (it has train, val, test)" in capsys.readouterr().err
+
     # A cached linear probe of that checkpoint: backbone untouched, a grid selected on val.
     probe = tmp_path / "runs" / "probe"
     assert main(["train", "--config", config, "--out", str(probe), "--no-progress", "mode=linear_probe",
