@@ -42,7 +42,8 @@ def test_train_then_eval_then_probe_through_the_cli(tmp_path, video_root, capsys
     assert main(["train", "--config", config, "--out", str(run), "--no-progress", "seed=1"]) == 0
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["test"]["num_videos"] == 3 and metrics["best"]["num_videos"] == 3
-    assert metrics["test"]["protocol"] | {"num_clips": 2, "num_crops": 3, "crop": "three-crop"} == metrics["test"]["protocol"]
+    protocol = metrics["test"]["protocol"]
+    assert (protocol["num_clips"], protocol["num_crops"], protocol["crop"]) == (2, 3, "three-crop")
     saved = yaml.safe_load((run / "config.yaml").read_text())
     assert saved["seed"] == 1 and saved["data"]["root"] == str(video_root)
     state = load_checkpoint(run / "checkpoints" / "best.pt")

@@ -238,7 +238,8 @@ def run_benchmark(*, as_json: bool = False) -> int:
         print(json.dumps(results, indent=2))
         return 0
     lo, dw, pg = results["loop_overhead"], results["data_wait"], results["probe_grid"]
-    print(f"loop overhead   {lo['overhead']:+.1%} CPU time, {lo['overhead_wall']:+.1%} wall  ({lo['model']} {lo['clip']}, "
+    print(f"loop overhead   {lo['overhead']:+.1%} CPU time, {lo['overhead_wall']:+.1%} wall  "
+          f"({lo['model']} {lo['clip']}, "
           f"batch {lo['batch']}, {lo['steps']} steps: loop {lo['loop_cpu_s']:.2f} s vs bare {lo['bare_cpu_s']:.2f} s CPU; "
           "target <= 5%)")
     print(f"data wait       {dw['data_wait_share']:.1%} of the epoch  ({dw['clip']}, workers={dw['workers']}, "

@@ -82,8 +82,8 @@ def train(config: TrainConfig, *, out_dir: str | Path, resume: bool = False, dat
         datasets = build_datasets(config.data, seed=config.seed, num_clips=config.eval.num_clips,
                                   num_crops=config.eval.num_crops)
     if datasets.train is None:
-        raise UserError(f"dataset at {config.data.root or '(given)'} has no '{config.data.train_split}' split to train on "
-                        f"(set data.train_split)")
+        raise UserError(f"dataset at {config.data.root or '(given)'} has no '{config.data.train_split}' split "
+                        "to train on (set data.train_split)")
     num_classes = len(datasets.class_names)
 
     if resume and not last_path.is_file():

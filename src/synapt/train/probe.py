@@ -194,7 +194,9 @@ def probe_grid(train: dict, val: dict | None, *, num_classes: int, lrs: list[flo
     for lr, batch_size, weight_decay in itertools.product(lrs, batch_sizes, weight_decays):
         head = train_head(train["features"], train["labels"], num_classes=num_classes, lr=lr, batch_size=batch_size,
                           weight_decay=weight_decay, epochs=epochs, seed=seed, dropout=dropout)
-        scores = None if val is None else classification_metrics(head_scores(head, val["features"]), val["labels"].numpy())
+        scores = None
+        if val is not None:
+            scores = classification_metrics(head_scores(head, val["features"]), val["labels"].numpy())
         results.append({"lr": lr, "batch_size": batch_size, "weight_decay": weight_decay, "head": head, "val": scores})
     return results
 
