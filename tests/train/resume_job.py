@@ -17,7 +17,7 @@ from synapt.train.loop import train  # noqa: E402
 from tinyvideo import tiny_builder, toy_datasets  # noqa: E402
 
 OVERRIDES = ["model.name=tiny", "data.workers=2", "data.num_frames=4", "data.size=16", "optim.batch_size=4",
-             "optim.lr=0.05", "schedule.epochs=2", "schedule.warmup_epochs=0.5", "eval.batch_size=4",
+             "optim.lr=0.05", "schedule.epochs=3", "schedule.warmup_epochs=0.5", "eval.batch_size=4",
              "checkpoint_every=3", "model.dropout=0.5"]
 
 if __name__ == "__main__":
