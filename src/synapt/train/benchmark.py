@@ -95,12 +95,12 @@ class _Batches(Dataset):
         return self.videos[index], int(self.labels[index]), index
 
 
-def _loop_overhead(tmp: Path) -> dict:
+def _loop_overhead(tmp: Path, *, steps: int = LOOP_STEPS) -> dict:
     from synapt.models import build_model
     from synapt.train.loader import epoch_order
     from synapt.train.loop import lr_at, train
 
-    n = LOOP_STEPS * LOOP_BATCH
+    n = steps * LOOP_BATCH
     generator = torch.Generator().manual_seed(0)
     videos = torch.randn(n, 3, LOOP_FRAMES, LOOP_SIZE, LOOP_SIZE, generator=generator)
     labels = torch.arange(n) % 4
@@ -127,7 +127,7 @@ def _loop_overhead(tmp: Path) -> dict:
         model.train()
         for step, (x, y) in enumerate(batches):
             for group in optimizer.param_groups:
-                group["lr"] = lr_at(step, base_lr=0.01, warmup_steps=0, total_steps=LOOP_STEPS)
+                group["lr"] = lr_at(step, base_lr=0.01, warmup_steps=0, total_steps=steps)
             loss = F.cross_entropy(model(x), y)
             loss.backward()
             optimizer.step()
@@ -146,7 +146,7 @@ def _loop_overhead(tmp: Path) -> dict:
     torch.set_num_threads(threads)
     loop, bare = min(r[0] for r in loop_runs), min(r[0] for r in bare_runs)
     loop_wall, bare_wall = min(r[1] for r in loop_runs), min(r[1] for r in bare_runs)
-    return {"model": LOOP_MODEL, "clip": f"{LOOP_FRAMES}x{LOOP_SIZE}px", "batch": LOOP_BATCH, "steps": LOOP_STEPS,
+    return {"model": LOOP_MODEL, "clip": f"{LOOP_FRAMES}x{LOOP_SIZE}px", "batch": LOOP_BATCH, "steps": steps,
             "loop_cpu_s": round(loop, 3), "bare_cpu_s": round(bare, 3), "overhead": round(loop / bare - 1, 4),
             "loop_wall_s": round(loop_wall, 3), "bare_wall_s": round(bare_wall, 3),
             "overhead_wall": round(loop_wall / bare_wall - 1, 4), "target": "<= 0.05"}
@@ -177,7 +177,7 @@ def _data_wait(tmp: Path, videos: list) -> dict:
             "data_wait_share": record["data_wait_share"], "target": "<= 0.10"}
 
 
-def _probe_grid(tmp: Path, videos: list) -> dict:
+def _probe_grid(tmp: Path, videos: list, *, grid: dict = PROBE_GRID) -> dict:
     from synapt.models import build_model
     from synapt.train.checkpoint import make_meta, save_checkpoint
     from synapt.train.distributed import DistEnv
@@ -191,11 +191,11 @@ def _probe_grid(tmp: Path, videos: list) -> dict:
     save_checkpoint(weights, {"model": build_model(LOOP_MODEL, 3).state_dict(), "config": {}, "meta": make_meta(
         arch=LOOP_MODEL, num_frames=frames, mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225],
         class_names=["class_0", "class_1", "class_2"], mode="pretrain", size=size)})
-    grid = [f"probe.{key}={json.dumps(values)}" for key, values in PROBE_GRID.items()]
-    points = len(PROBE_GRID["lrs"]) * len(PROBE_GRID["batch_sizes"]) * len(PROBE_GRID["weight_decays"])
+    overrides = [f"probe.{key}={json.dumps(values)}" for key, values in grid.items()]
+    points = len(grid["lrs"]) * len(grid["batch_sizes"]) * len(grid["weight_decays"])
     config = load_config(None, [f"model.name={LOOP_MODEL}", "mode=linear_probe", f"model.weights={weights}",
                                 f"data.size={size}", f"data.num_frames={frames}", "probe.epochs=20",
-                                f"probe.cache_dir={tmp / 'cache'}", "eval.test=false", *grid])
+                                f"probe.cache_dir={tmp / 'cache'}", "eval.test=false", *overrides])
 
     def datasets() -> Datasets:
         return Datasets(class_names=["class_0", "class_1", "class_2"],
@@ -211,9 +211,9 @@ def _probe_grid(tmp: Path, videos: list) -> dict:
     model = build_model(LOOP_MODEL, 3)
     model.load_state_dict(torch.load(weights, weights_only=True)["model"])
     plain = datasets()
-    for lr in PROBE_GRID["lrs"]:
-        for batch_size in PROBE_GRID["batch_sizes"]:
-            for weight_decay in PROBE_GRID["weight_decays"]:
+    for lr in grid["lrs"]:
+        for batch_size in grid["batch_sizes"]:
+            for weight_decay in grid["weight_decays"]:
                 feats = extract_features(model, plain.train_eval, env=DistEnv(), batch_size=8)
                 val = extract_features(model, plain.val, env=DistEnv(), batch_size=8)
                 head = train_head(feats["features"], feats["labels"], num_classes=3, lr=lr, batch_size=batch_size,
@@ -225,14 +225,20 @@ def _probe_grid(tmp: Path, videos: list) -> dict:
             "speedup": round(independent / cached, 2), "best_val_top1": metrics["best"]["top1"], "target": ">= 10"}
 
 
-def run_benchmark(*, as_json: bool = False) -> int:
-    """Measure the three ratios and print them (a table, or one JSON object)."""
+def run_benchmark(*, as_json: bool = False, quick: bool = False) -> int:
+    """Measure the three ratios and print them (a table, or one JSON object).
+
+    Args:
+        quick: a smaller run (8 steps, 24 clips, 2 grid points) that checks the benchmark works;
+            its ratios are not the targets' measurements.
+    """
     torch.set_num_threads(2)
+    grid = {"lrs": [0.001, 0.01], "batch_sizes": [8], "weight_decays": [0.0001]} if quick else PROBE_GRID
     with tempfile.TemporaryDirectory(prefix="synapt-bench-train-") as tmp:
         tmp = Path(tmp)
-        videos = write_toy_videos(tmp / "videos", num_classes=3, per_class=16)
-        results = {"loop_overhead": _loop_overhead(tmp), "data_wait": _data_wait(tmp, videos),
-                   "probe_grid": _probe_grid(tmp, videos)}
+        videos = write_toy_videos(tmp / "videos", num_classes=3, per_class=8 if quick else 16)
+        results = {"loop_overhead": _loop_overhead(tmp, steps=8 if quick else LOOP_STEPS),
+                   "data_wait": _data_wait(tmp, videos), "probe_grid": _probe_grid(tmp, videos, grid=grid)}
     results["threads"] = torch.get_num_threads()
     if as_json:
         print(json.dumps(results, indent=2))

@@ -40,6 +40,7 @@ def register(commands, bench) -> None:
 
     p = bench.add_parser("train", help="loop overhead, data-wait share, cached linear-probe grid speed-up")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--quick", action="store_true", help="a small run that checks the benchmark, not the targets")
     p.set_defaults(func=_bench)
 
 
@@ -108,4 +109,4 @@ def _class_names(checkpoint: Path) -> list[str]:
 def _bench(args: argparse.Namespace) -> int:
     from synapt.train.benchmark import run_benchmark
 
-    return run_benchmark(as_json=args.json)
+    return run_benchmark(as_json=args.json, quick=args.quick)
