@@ -117,3 +117,20 @@ def test_frame_folder_records_with_a_frame_range(tmp_path, brightness):
     ds = VideoClipDataset([record], num_frames=4, train=False, size=16, mean=T.HALF_MEAN, std=T.HALF_STD, frame_template="{:05d}.jpg")
     # TSN centres of 8 frames in 4 segments: 1, 3, 5, 7 -> frames 5, 7, 9, 11
     assert grey(ds[0][0]) == pytest.approx([brightness(i) for i in (5, 7, 9, 11)], abs=2)
+
+
+def test_distributed_loader_uses_a_distributed_sampler_and_advances_its_epoch(clip16, tmp_path):
+    import torch.distributed as dist
+    from torch.utils.data import DistributedSampler
+
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'rendezvous'}", rank=0, world_size=1)
+    try:
+        ds = VideoClipDataset([VideoRecord(str(clip16), i) for i in range(6)], num_frames=2, size=16)
+        loader = make_loader(ds, batch_size=3, shuffle=True, workers=0, distributed=True, seed=2)
+        assert isinstance(loader.sampler, DistributedSampler)
+        first = [i for batch in loader for i in batch[2].tolist()]
+        second = [i for batch in loader for i in batch[2].tolist()]
+        assert sorted(first) == sorted(second) == list(range(6))
+        assert loader.sampler.epoch == 1 and first != second  # reshuffled for the second epoch
+    finally:
+        dist.destroy_process_group()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import tarfile
 from pathlib import Path
@@ -56,6 +57,23 @@ def test_workers_split_the_shards_and_read_each_clip_once(packed):
     keys = [key for batch in loader for key in batch[2]]
     assert sorted(keys) == [f"train{i:08d}" for i in range(5)]
     assert all(isinstance(batch[0], torch.Tensor) for batch in loader)
+
+
+def test_make_loader_streams_shards_with_skip_collate(packed, tmp_path):
+    from synapt.data.dataset import make_loader
+
+    out, _, _ = packed
+    broken = tmp_path / "broken.tar"
+    with tarfile.open(broken, "w") as tar:
+        for name, data in (("bad00000000.mp4", b"\x00" * 64), ("bad00000000.cls", b"1")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    ds = ShardDataset(shard_paths(out, split="train") + [str(broken)], num_frames=2, size=16, on_error="skip")
+    loader = make_loader(ds, batch_size=2, shuffle=True, workers=2, seed=3)
+    keys = sorted(key for batch in loader if batch is not None for key in batch[2])
+    assert keys == [f"train{i:08d}" for i in range(5)]
+    assert ds.errors == 1
 
 
 def test_pack_command(tmp_path, make_video, capsys):

@@ -104,3 +104,23 @@ def test_yuv_affine_maps_known_colours():
     assert red.tolist() == pytest.approx([255, 0, 0], abs=2)
     full_m, full_offset = T.yuv_to_rgb_affine("bt709", True)
     assert (full_m @ torch.tensor([0.0, 128.0, 128.0]) + full_offset).tolist() == pytest.approx([0, 0, 0], abs=1e-4)
+
+
+def test_fused_flip_mirrors_the_output():
+    luma = torch.arange(16, dtype=torch.uint8).repeat(2, 8, 1) * 10 + 16  # (2, 8, 16) ramp left -> right
+    chroma = torch.full((2, 2, 4, 8), 128, dtype=torch.uint8)
+    args = {"matrix": "bt601", "full_range": False, "mean": T.HALF_MEAN, "std": T.HALF_STD}
+    plain = T.yuv_crop_resize_normalize(luma, chroma, (0, 0, 8, 16), 8, **args)
+    mirrored = T.yuv_crop_resize_normalize(luma, chroma, (0, 0, 8, 16), 8, flip=True, **args)
+    assert torch.allclose(mirrored, plain.flip(-1))
+    assert plain[0, 0, 0, 0] < plain[0, 0, 0, -1]
+
+
+@pytest.mark.parametrize("frames, channels", [(16, 1), (5, 2), (3, 3)])
+def test_grouped_plane_resize_equals_plain_interpolation(frames, channels):
+    import torch.nn.functional as F
+
+    clip = torch.randint(0, 256, (frames, channels, 30, 26), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    crop = clip[..., 2:22, 3:25]  # a non-contiguous view, as crops are
+    expected = F.interpolate(crop, size=(17, 33), mode="bilinear", antialias=True, align_corners=False)
+    assert torch.equal(T.resize(crop, (17, 33)), expected)

@@ -166,3 +166,11 @@ def test_decord_backend_matches_pyav_where_installed(realdata, name):
     b = open_video(path).get_frames([0, 2])
     # same geometry (aspect, rotation); colours within FFmpeg's bilinear-vs-nearest chroma rounding
     assert a.shape == b.shape and (a.float() - b.float()).abs().mean() < 3
+
+
+def test_a_file_whose_suffix_lies_still_opens(make_video, brightness):
+    path = make_video("really_matroska.mkv", frames=6)
+    liar = path.rename(path.with_suffix(".mp4"))
+    with PyAVReader(liar) as reader:
+        assert "matroska" in reader.info().container
+        assert grey_levels(reader.get_frames([4])) == pytest.approx([brightness(4)], abs=2)

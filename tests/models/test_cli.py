@@ -3,7 +3,7 @@
 import json
 
 from synapt.cli import main
-from synapt.models.benchmark import Case, format_report, run
+from synapt.models.benchmark import Case, choose_threads, format_report, run
 
 
 def test_models_json_lists_every_model_with_counts(capsys):
@@ -39,3 +39,10 @@ def test_bench_run_reports_consistent_ratios():
 def test_bench_rejects_bad_iterations(capsys):
     assert main(["bench", "models", "--iters", "0"]) == 2
     assert "--iters must be >= 1" in capsys.readouterr().err
+
+
+def test_busy_cpu_benchmarks_with_one_thread():
+    assert choose_threads(load=9.0, cores=2, default=2)[0] == 1
+    assert choose_threads(load=0.5, cores=2, default=2)[0] == 2
+    threads, reason = choose_threads(load=3.0, cores=2, default=2)
+    assert "--threads" in reason

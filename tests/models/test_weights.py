@@ -212,3 +212,14 @@ def test_detect_source():
     assert detect_source({"blocks.0.attn.qkv.weight": t, "blocks.0.temporal_attn.qkv.weight": t}) == "synapt"
     assert detect_source({"conv1.weight": torch.zeros(1, 1, 1, 1)}) == "torchvision"
     assert detect_source({"conv1.weight": torch.zeros(1, 1, 1, 1, 1)}) == "synapt"
+
+
+def test_distilled_deit_position_embedding_is_refused_clearly(tmp_path):
+    model = build_model("timesformer_tiny", 10, img_size=32, num_frames=4)
+    vit = {k: v for k, v in model.state_dict().items() if "temporal" not in k and k != "time_embed"}
+    vit["pos_embed"] = torch.zeros(1, 2 + 16, 64)  # class and distillation tokens, then a 4x4 grid
+    vit["dist_token"] = torch.zeros(1, 1, 64)
+    path = tmp_path / "deit_distilled.pth"
+    torch.save({"model": vit}, path)
+    with pytest.raises(UserError, match="key 'pos_embed' of shape \\(1, 18, 64\\) cannot be resized"):
+        load_weights(model, path, source="vit")

@@ -76,3 +76,11 @@ def test_verify_regenerate_show_commands(tiny_dataset, tmp_path, capsys):
     gif = Image.open(tmp_path / "a.gif")
     assert gif.n_frames == 4
     assert main(["regenerate", str(tiny_dataset), "nope_00000", "--out", str(tmp_path / "x.mp4")]) == 2
+
+
+def test_bad_weights_are_rejected(tmp_path, capsys):
+    args = ["generate", "--out", str(tmp_path / "ds"), "--classes", "bow", "--per-class", "1", "--size", "32", "--frames", "4"]
+    assert main([*args, "--skin-tone-weights", "1,2"]) == 2
+    assert "skin tone weights [1.0, 2.0]: need 10 non-negative numbers" in _err(capsys)
+    assert main([*args, "--presentation-weights", "a,b"]) == 2
+    assert "--presentation-weights 'a,b'" in _err(capsys)

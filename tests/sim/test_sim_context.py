@@ -34,3 +34,17 @@ def test_class_pool_textures_repeat_under_bias():
     floors = {c["textures"]["floor"]["seed"] for c in ctx}
     assert len(floors) <= 3 and all(c["from_class"] for c in ctx)
     assert {c["kind"] for c in ctx} <= {"room", "studio"}
+
+
+def test_dataset_with_full_bias_records_class_tied_scenes(tmp_path):
+    from synapt.sim import generate_dataset
+    from synapt.sim.verify import read_manifest
+
+    out = generate_dataset(tmp_path / "ds", classes="clap,bow,lunge", per_class=4, frames=2, size=16, seed=1,
+                           context_bias=1.0, progress=False)  # fmt: skip
+    rows = read_manifest(out)
+    kinds = defaultdict(set)
+    for r in rows:
+        assert r["params"]["context_from_class"] is True
+        kinds[r["class_name"]].add(r["params"]["scene"]["kind"])
+    assert all(len(k) == 1 for k in kinds.values())

@@ -99,3 +99,17 @@ def test_modalities_npz(tmp_path, tiny):
     # Depth where the actor is visible is closer than the camera distance + 2 m and positive.
     d = extra["depth"].astype(float)[extra["instance"] == 1]
     assert (d > 0).all() and (d < row["params"]["camera"]["distance"] + 2).all()
+
+
+def test_sensitive_attribute_distribution_is_configurable_and_recorded(tmp_path, tiny):
+    from synapt.sim.actor import ActorDistribution
+
+    only_deep = ActorDistribution(skin_tone_weights=(0,) * 9 + (1,), presentation_weights=(0, 1, 0))
+    out = generate_dataset(tmp_path / "ds", classes="clap,bow", actor_distribution=only_deep, **{**tiny, "per_class": 3})
+    rows = read_manifest(out)
+    assert all(r["params"]["actor"]["skin_tone"] >= 8.5 for r in rows)
+    assert {r["params"]["actor"]["presentation"] for r in rows} == {"feminine"}
+    assert rows[0]["params"]["actor_distribution"]["skin_tone_weights"][-1] == 1
+    # regenerate rebuilds from the recorded distribution
+    sha, same = regenerate_clip(out, rows[1]["clip_id"], tmp_path / "r.mp4")
+    assert same

@@ -9,7 +9,7 @@ from synapt.sim.dataset import ClipTask, clip_seed, make_clip
 
 @pytest.mark.parametrize("spec", CLASSES, ids=[c.name for c in CLASSES])
 def test_class_has_motion_and_a_visible_subject(spec):
-    task = ClipTask(spec.name, 0, 0, clip_seed(7, spec.id, 0), 6, 30, 32, "fast", 0.0, 7, None, ("rgb", "segmentation"))
+    task = ClipTask(spec.name, 0, 0, clip_seed(7, spec.id, 0), 8, 30, 32, "fast", 0.0, 7, None, ("rgb", "segmentation"))
     plan, clip = make_clip(task)
     rgb = clip.rgb.astype(float)
     assert rgb.std() > 5.0, "flat image"
@@ -22,3 +22,44 @@ def test_class_has_motion_and_a_visible_subject(spec):
     change = np.abs(np.diff(rgb, axis=0)).mean(axis=(1, 2, 3)).max()
     mask_change = (subject[1:] != subject[:-1]).mean(axis=(1, 2)).max()
     assert change > 0.5 or mask_change > 0.002, f"no motion (pixel {change:.3f}, mask {mask_change:.4f})"
+
+
+def test_high_quality_adds_shadows_and_antialiasing():
+    spec = CLASSES[6]  # sit_down
+    frames = {}
+    for quality in ("fast", "high"):
+        task = ClipTask(spec.name, 0, 0, clip_seed(1, spec.id, 0), 2, 30, 32, quality, 0.0, 1, None, ("rgb",))
+        frames[quality] = make_clip(task)[1].rgb.astype(float)
+    diff = np.abs(frames["high"] - frames["fast"]).mean()
+    assert 0.2 < diff < 40  # same scene, different shading and edges
+
+
+def test_projected_joints_land_on_actor_pixels():
+    """Pose, camera and segmentation modalities agree: 2-D joints fall on the actor's mask."""
+    spec = CLASSES[0]
+    task = ClipTask(spec.name, 0, 0, clip_seed(2, spec.id, 0), 3, 30, 64, "fast", 0.0, 2, None, ("rgb", "segmentation", "pose"))
+    _, clip = make_clip(task)
+    joints, parts = clip.extras["joints2d"], clip.extras["body_part"]
+    hits = []
+    for f in range(joints.shape[0]):
+        for u, v in np.round(joints[f]).astype(int):
+            if 0 <= u < 64 and 0 <= v < 64:
+                hits.append((parts[f, max(v - 1, 0) : v + 2, max(u - 1, 0) : u + 2] > 0).any())
+    assert len(hits) >= 30 and np.mean(hits) > 0.9
+
+
+def test_renderers_of_two_sizes_in_one_process_do_not_mix():
+    from synapt.sim.clip import plan_clip, render_clip
+    from synapt.sim.render import FrameRenderer
+
+    spec = CLASSES[5]
+    small, large = FrameRenderer(size=16), FrameRenderer(size=48)
+    plan_s = plan_clip(spec, seed=4, frames=2, size=16)
+    plan_l = plan_clip(spec, seed=4, frames=2, size=48)
+    alone = render_clip(plan_s, small).rgb
+    # Interleave: bind the large one, then render the small clip again.
+    render_clip(plan_l, large)
+    again = render_clip(plan_s, small).rgb
+    assert np.array_equal(alone, again)
+    small.close()
+    large.close()

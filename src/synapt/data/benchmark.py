@@ -349,8 +349,10 @@ def format_results(results: dict) -> str:
             f"  naive: per-frame rgb24, resize 128, crop, resize 112   {d['naive_clips_per_s']:8.1f} clips/s",
             f"  per-frame rgb24 + synapt's RGB transforms              {d['naive_decode_clips_per_s']:8.1f} clips/s",
             f"  synapt fast path (YUV planes, fused)                   {d['fast_clips_per_s']:8.1f} clips/s",
-            f"  speedup over naive                                     {d['speedup']:8.2f}x  "
-            f"({verdict(d['speedup'], d['target'])} target {d['target']}x)",
+            (
+                f"  speedup over naive                                     {d['speedup']:8.2f}x  "
+                f"({verdict(d['speedup'], d['target'])} target {d['target']}x)"
+            ),
             f"  speedup with the same transforms (decode path alone)   {d['speedup_same_transforms']:8.2f}x",
             f"  decode + RGB conversion only, no transforms            {d['read_only_speedup']:8.2f}x",
             "TSN 8-frame test sampling of 10 s 320x240 H.264 clips (key frame every 60):",

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, default_collate, get_worker_info
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, IterableDataset, default_collate, get_worker_info
 
 from synapt.data import transforms as T
 from synapt.data.records import VideoRecord
@@ -186,7 +186,10 @@ class VideoClipDataset(Dataset):
         else:
             clips = self._indices(length, rng)
         clips = clips + record.start_frame
-        unique, inverse = np.unique(clips, return_inverse=True)
+        if len(clips) == 1 and np.all(np.diff(clips[0]) > 0):
+            unique, inverse = clips[0], np.arange(clips.shape[1])  # already sorted and distinct
+        else:
+            unique, inverse = np.unique(clips, return_inverse=True)
         yuv = reader.get_yuv(unique.tolist()) if self.fused and hasattr(reader, "get_yuv") else None
         frames = None if yuv is not None else reader.get_frames(unique.tolist())
         label = record.label
@@ -197,7 +200,9 @@ class VideoClipDataset(Dataset):
             if flipped is not None:
                 flip, label = True, flipped
         for clip_index in inverse.reshape(clips.shape):
-            select = torch.from_numpy(clip_index)
+            # The usual case reads each frame once, in order: use the decoded tensors as they are.
+            in_order = len(clip_index) == len(unique) and np.array_equal(clip_index, np.arange(len(unique)))
+            select = slice(None) if in_order else torch.from_numpy(clip_index)
             if yuv is not None:
                 height, width = yuv.luma.shape[-2:]
             else:
@@ -216,12 +221,13 @@ class VideoClipDataset(Dataset):
             for box in boxes:
                 if yuv is not None:
                     view = T.yuv_crop_resize_normalize(
-                        yuv.luma[select], yuv.chroma[select], T.even_box(box), self.size,
-                        matrix=yuv.matrix, full_range=yuv.full_range, mean=self.mean, std=self.std, layout=self.layout,
+                        yuv.luma[select], yuv.chroma[select], T.even_box(box), self.size, matrix=yuv.matrix,
+                        full_range=yuv.full_range, mean=self.mean, std=self.std, layout=self.layout, flip=flip,
                     )  # fmt: skip
                 else:
-                    view = T.to_layout(T.normalize(T.crop_resize(clip, box, self.size), self.mean, self.std), self.layout)
-                views.append(T.hflip(view) if flip else view)
+                    view = T.crop_resize(clip, box, self.size)
+                    view = T.to_layout(T.normalize(T.hflip(view) if flip else view, self.mean, self.std), self.layout)
+                views.append(view)
         video = views[0] if len(views) == 1 else torch.stack(views)
         return video, label
 
@@ -308,7 +314,9 @@ def make_loader(
         shuffle: reshuffle every epoch (seeded).
         workers: loader processes; None -> :func:`default_workers` (one per core, at most 8).
         distributed: shard with a ``DistributedSampler`` across ``torch.distributed`` ranks
-            (the epoch is advanced on every pass over the loader).
+            (the epoch is advanced on every pass over the loader). Streams (``ShardDataset``)
+            shuffle and split across ranks and workers themselves: ``shuffle``/``distributed``
+            are ignored for them.
         seed: shuffling and augmentation seed.
         drop_last: drop the last incomplete batch.
         pin_memory: None -> True when CUDA is available.
@@ -318,6 +326,9 @@ def make_loader(
     workers = default_workers() if workers is None else workers
     generator = torch.Generator().manual_seed(seed)
     sampler = None
+    if isinstance(dataset, IterableDataset):
+        # A stream (ShardDataset) shuffles and splits across ranks and workers itself.
+        shuffle, distributed = None, False
     if distributed:
         sampler = DistributedSampler(dataset, shuffle=shuffle, seed=seed, drop_last=drop_last)
         shuffle = False

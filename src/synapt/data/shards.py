@@ -200,6 +200,8 @@ class ShardDataset(IterableDataset):
             for sample in iterate_samples(shard):
                 key = sample["__key__"]
                 meta = json.loads(sample["json"]) if "json" in sample else {}
+                if "cls" not in sample and "label" not in meta:
+                    raise UserError(f"{shard}: sample {key} has no label ({key}.cls or 'label' in {key}.json)")
                 label = int(sample["cls"]) if "cls" in sample else int(meta["label"])
                 ext = next((e for e in sample if e not in ("__key__", "json", "cls")), None)
                 if ext is None:

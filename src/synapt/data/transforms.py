@@ -31,12 +31,33 @@ CENTER_CROP_FRACTION = 224 / 256
 
 
 def resize(clip: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Resize ``(T, C, H, W)`` uint8 frames to ``size = (height, width)`` pixels, bilinear, antialiased."""
-    if tuple(clip.shape[-2:]) == tuple(size):
+    """Resize ``(N, C, H, W)`` frames to ``size = (height, width)`` pixels, bilinear, antialiased."""
+    size = tuple(size)
+    if tuple(clip.shape[-2:]) == size:
         return clip
     # Antialiasing only changes a shrink; enlarging without it is the same picture, faster.
     shrink = size[0] < clip.shape[-2] or size[1] < clip.shape[-1]
-    return F.interpolate(clip, size=size, mode="bilinear", antialias=shrink, align_corners=False)
+    frames, channels, height, width = clip.shape
+    cl_ready = channels in (3, 4) and clip.is_contiguous(memory_format=torch.channels_last)
+    if clip.dtype != torch.uint8 or cl_ready:
+        return F.interpolate(clip, size=size, mode="bilinear", antialias=shrink, align_corners=False)
+    # PyTorch's fast uint8 kernel wants 3 or 4 interleaved channels. Every plane is resized on
+    # its own, so planes are regrouped four at a time as the channels of a channels-last batch
+    # (measured 2x faster for 1- and 2-channel planes, identical output).
+    planes = clip.reshape(frames * channels, height, width)  # a view when the layout allows
+    count = len(planes)
+    groups = -(-count // 4)
+    # One copy into the grouped channels-last layout (plain views, not einops: this runs several
+    # times per clip and einops' call overhead was measurable at these sizes).
+    grouped = torch.empty((groups, 4, height, width), dtype=clip.dtype, memory_format=torch.channels_last)
+    if count == groups * 4:
+        grouped.copy_(planes.view(groups, 4, height, width) if planes.is_contiguous() else planes.reshape(groups, 4, height, width))
+    else:
+        grouped.zero_()
+        for index in range(count):
+            grouped[index // 4, index % 4] = planes[index]
+    out = F.interpolate(grouped, size=size, mode="bilinear", antialias=shrink, align_corners=False)
+    return out.contiguous().view(-1, *size)[: frames * channels].view(frames, channels, *size)
 
 
 def resize_short_side(clip: torch.Tensor, short: int) -> torch.Tensor:
@@ -245,6 +266,7 @@ def yuv_crop_resize_normalize(
     mean: Sequence[float],
     std: Sequence[float],
     layout: str = "CTHW",
+    flip: bool = False,
 ) -> torch.Tensor:
     """Crop ``box`` (even-aligned, see :func:`even_box`) from 4:2:0 planes, resize to ``size``,
     convert to RGB, clamp to [0, 255] and normalise.
@@ -257,6 +279,7 @@ def yuv_crop_resize_normalize(
         matrix, full_range: the video's colour matrix and range.
         mean, std: per-channel normalisation of values in [0, 1].
         layout: ``"CTHW"`` or ``"TCHW"``.
+        flip: mirror left-right.
 
     Returns:
         float32 ``(3, T, size, size)`` or ``(T, 3, size, size)``.
@@ -271,7 +294,9 @@ def yuv_crop_resize_normalize(
     # becomes a clamp to each channel's normalised range.
     yuv = torch.empty((3, frames, size, size), dtype=torch.uint8)
     yuv[0] = y[:, 0]
-    yuv[1:] = rearrange(uv, "t c h w -> c t h w")
+    yuv[1:] = uv.transpose(0, 1)  # (t c h w) -> (c t h w)
+    if flip:
+        yuv = yuv.flip(-1)  # mirror while the clip is still uint8: a quarter of the bytes
     m, shifts, bounds = _normalised_affine(matrix, full_range, tuple(mean), tuple(std))
     out = torch.mm(m, yuv.view(3, -1).to(torch.float32))
     for c in range(3):

@@ -21,6 +21,7 @@ measures both).
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 from collections.abc import Sequence
@@ -33,6 +34,8 @@ import torch
 import torch.nn.functional as F
 
 FRAME_TEMPLATES = ("img_{:05d}.jpg", "{:05d}.jpg")
+
+_DEMUXER_BY_SUFFIX = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".avi": "avi", ".mkv": "matroska", ".webm": "webm"}
 
 # Luma weights (Kr, Kb) of the two colour matrices in use; TV-range input is first expanded
 # with the 255/219 (luma) and 255/224 (chroma) factors.
@@ -194,7 +197,7 @@ class PyAVReader:
         self._av = av
         self._data = data
         try:
-            self._container = av.open(self._source())
+            self._container = self._open()
         except (av.FFmpegError, OSError) as err:
             raise VideoDecodeError(f"{self.path}: cannot open ({_reason(err)})") from err
         if not self._container.streams.video:
@@ -211,18 +214,18 @@ class PyAVReader:
         # order with B-frames), so frames there are only placed by counting from the start.
         self._can_seek = "avi" not in self._container.format.name.split(",")
 
-    # -- header facts --------------------------------------------------------------------
-    @property
+    # -- header facts (read once: they do not change) ------------------------------------
+    @functools.cached_property
     def fps(self) -> float:
         rate = self._stream.average_rate or self._stream.guessed_rate or self._stream.base_rate
         return float(rate) if rate else 0.0
 
-    @property
+    @functools.cached_property
     def sample_aspect(self) -> float:
         sar = self._stream.sample_aspect_ratio or self._stream.codec_context.sample_aspect_ratio
         return float(sar) if sar and sar > 0 else 1.0
 
-    @property
+    @functools.cached_property
     def duration(self) -> float:
         stream = self._stream
         if stream.duration and stream.time_base:
@@ -280,6 +283,17 @@ class PyAVReader:
 
     def _source(self):
         return self.path if self._data is None else io.BytesIO(self._data)
+
+    def _open(self):
+        # Naming the demuxer from the suffix skips FFmpeg's format probing (a quarter of the open
+        # time of a small clip); a file whose suffix lies is opened again with probing.
+        hint = _DEMUXER_BY_SUFFIX.get(os.path.splitext(self.path)[1].lower()) if self._data is None else None
+        if hint is not None:
+            try:
+                return self._av.open(self.path, format=hint)
+            except self._av.FFmpegError:
+                pass
+        return self._av.open(self._source())
 
     def _count_packets(self) -> int:
         count = 0
@@ -429,23 +443,15 @@ def _yuv_clip(frames: list) -> YUVClip:
     first = frames[0]
     width, height = first.width, first.height
     chroma_w, chroma_h = (width + 1) // 2, (height + 1) // 2
-    if width % 2 == 0 and height % 2 == 0:
-        # One C call per frame: PyAV packs Y, then Cb, then Cr into an (H * 3/2, W) array.
-        packed = np.stack([f.to_ndarray() for f in frames])
-        quarter = height // 4 if height % 4 == 0 else None
-        if quarter is not None:
-            chroma = packed[:, height:].reshape(len(frames), 2, chroma_h, chroma_w)
-            return YUVClip(
-                luma=torch.from_numpy(packed[:, :height]),
-                chroma=torch.from_numpy(chroma),
-                matrix="bt709" if _colorspace(first) == 1 else "bt601",
-                full_range=first.format.name == "yuvj420p" or _color_range(first) == 2,
-            )
-    luma = np.stack([_plane_array(f.planes[0], width, height) for f in frames])
+    # Copy each plane straight from FFmpeg's buffer into one array for the clip (rows are padded
+    # to line_size bytes; only the visible width is kept).
+    luma = np.empty((len(frames), height, width), dtype=np.uint8)
     chroma = np.empty((len(frames), 2, chroma_h, chroma_w), dtype=np.uint8)
     for t, frame in enumerate(frames):
-        chroma[t, 0] = _plane_array(frame.planes[1], chroma_w, chroma_h)
-        chroma[t, 1] = _plane_array(frame.planes[2], chroma_w, chroma_h)
+        y_plane, cb_plane, cr_plane = frame.planes
+        luma[t] = _plane_array(y_plane, width, height)
+        chroma[t, 0] = _plane_array(cb_plane, chroma_w, chroma_h)
+        chroma[t, 1] = _plane_array(cr_plane, chroma_w, chroma_h)
     return YUVClip(
         luma=torch.from_numpy(luma),
         chroma=torch.from_numpy(chroma),
@@ -509,7 +515,7 @@ class FrameFolderReader:
             self._num_frames = count
         return self._num_frames
 
-    @property
+    @functools.cached_property
     def fps(self) -> float:
         return 0.0
 
@@ -573,7 +579,7 @@ class DecordReader:
     def num_frames(self) -> int:
         return len(self._reader)
 
-    @property
+    @functools.cached_property
     def fps(self) -> float:
         return float(self._reader.get_avg_fps())
 

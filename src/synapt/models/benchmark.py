@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import torch
@@ -58,6 +59,19 @@ PRESETS = {
         Case("timesformer_tiny", 8, 112, 4),
     ),
 }
+
+
+def choose_threads(*, load: float, cores: int, default: int) -> tuple[int, str]:
+    """Intra-op threads for the benchmark, and why.
+
+    On a CPU already busier than its core count, OpenMP threads of one op wait for each other at
+    every barrier while the OS runs someone else: measured here, TSN-R50 fell from 0.67 of the conv
+    ceiling with 1 thread to 0.17 with 2 at a load of 9 on 2 cores, while one large convolution barely
+    noticed. One thread then measures the models, not the scheduler.
+    """
+    if load >= cores and default > 1:
+        return 1, f"load {load:.1f} >= {cores} cores: 1 thread (pass --threads to override)"
+    return default, f"load {load:.1f} on {cores} cores: torch's default {default} threads"
 
 
 def _median_seconds(step, *, warmup: int, iters: int) -> float:
@@ -106,10 +120,23 @@ class Result:
     bf16_clips_per_s: float | None = None
     bf16_speedup: float | None = None
     bf16_speedup_range: tuple[float, float] | None = None
+    ceiling_bf16_gflops: float | None = None
 
 
-def measure(case: Case, *, warmup: int, iters: int, bf16: bool, ceiling, seed: int = 0) -> Result:
-    """Paired measurement of one case: ceiling conv, fp32 step, bf16 step, ceiling conv, repeated.
+CeilingConv = tuple[Callable[[], torch.Tensor], int]  # the convolution to time, and its FLOPs
+
+
+def measure(
+    case: Case,
+    *,
+    warmup: int,
+    iters: int,
+    bf16: bool,
+    ceiling: CeilingConv,
+    ceiling_bf16: CeilingConv | None = None,
+    seed: int = 0,
+) -> Result:
+    """Paired measurement of one case: ceiling conv, fp32 step, ceiling conv, bf16 step, bf16 ceiling.
 
     Each fp32 step is divided by the mean of the ceilings measured just before and after it, and
     each bf16 step by the fp32 step next to it; the medians of those per-iteration ratios are
@@ -123,7 +150,6 @@ def measure(case: Case, *, warmup: int, iters: int, bf16: bool, ceiling, seed: i
     with torch.device("meta"):
         macs = count_macs(build_model(case.model, 10), (1, 3, case.frames, case.size, case.size))
     flops_per_step = 3 * 2 * macs * case.batch  # forward + backward (about twice the forward)
-    conv, conv_flops = ceiling
 
     def step(low_precision: bool) -> None:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=low_precision):
@@ -132,15 +158,15 @@ def measure(case: Case, *, warmup: int, iters: int, bf16: bool, ceiling, seed: i
         loss.backward()
         optimizer.step()
 
-    def ceiling_gflops() -> float:
+    def ceiling_gflops(which: CeilingConv = ceiling) -> float:
         with torch.no_grad():
-            return conv_flops / _seconds(conv) / 1e9
+            return which[1] / _seconds(which[0]) / 1e9
 
     for _ in range(warmup):
         step(False)
         if bf16:
             step(True)
-    fp32, ceilings, ratios, speedups, low = [], [], [], [], []
+    fp32, ceilings, ratios, speedups, low, low_ceilings = [], [], [], [], [], []
     for _ in range(iters):
         before = ceiling_gflops()
         seconds = _seconds(lambda: step(False))
@@ -151,6 +177,7 @@ def measure(case: Case, *, warmup: int, iters: int, bf16: bool, ceiling, seed: i
         if bf16:
             low.append(_seconds(lambda: step(True)))
             speedups.append(seconds / low[-1])
+            low_ceilings.append(ceiling_gflops(ceiling_bf16))
     seconds = statistics.median(fp32)
     result = Result(
         case=case.label,
@@ -165,6 +192,7 @@ def measure(case: Case, *, warmup: int, iters: int, bf16: bool, ceiling, seed: i
         result.bf16_clips_per_s = case.batch / statistics.median(low)
         result.bf16_speedup = statistics.median(speedups)
         result.bf16_speedup_range = (min(speedups), max(speedups))
+        result.ceiling_bf16_gflops = statistics.median(low_ceilings)
     return result
 
 
@@ -176,6 +204,7 @@ def run(
     iters: int = 2,
     bf16: bool = True,
     progress: bool = True,
+    threads_reason: str = "set by the caller",
 ) -> dict:
     """Run the benchmark and return a JSON-ready dict (ceilings, per-model results, machine load).
 
@@ -185,25 +214,23 @@ def run(
         warmup, iters: untimed and timed (paired) training steps per case.
         bf16: also measure under bf16 autocast.
         progress: show a tqdm bar.
+        threads_reason: why ``torch.get_num_threads()`` is what it is (printed with the results).
     """
     cases = cases or PRESETS[preset]
     load_before = os.getloadavg()[0]
-    layout = _ceiling_layout(torch.float32)
-    ceiling_bf16 = None
-    if bf16:
-        conv, flops = _ceiling_conv(torch.bfloat16, _ceiling_layout(torch.bfloat16))
-        with torch.no_grad():
-            ceiling_bf16 = flops / _median_seconds(conv, warmup=1, iters=3) / 1e9
+    ceiling = _ceiling_conv(torch.float32, _ceiling_layout(torch.float32))
+    ceiling_bf16 = _ceiling_conv(torch.bfloat16, _ceiling_layout(torch.bfloat16)) if bf16 else None
     results = [
-        measure(case, warmup=warmup, iters=iters, bf16=bf16, ceiling=_ceiling_conv(torch.float32, layout))
+        measure(case, warmup=warmup, iters=iters, bf16=bf16, ceiling=ceiling, ceiling_bf16=ceiling_bf16)
         for case in tqdm(cases, desc="bench models", disable=not progress)
     ]
     return {
         "unit": "GFLOP/s = 2 x GMACs per second; training step counted as 3 x forward",
         "threads": torch.get_num_threads(),
+        "threads_reason": threads_reason,
         "load_avg_1min": {"before": load_before, "after": os.getloadavg()[0]},
         "ceiling_fp32_gflops": statistics.median(r.ceiling_gflops for r in results),
-        "ceiling_bf16_gflops": ceiling_bf16,
+        "ceiling_bf16_gflops": statistics.median(r.ceiling_bf16_gflops for r in results) if bf16 else None,
         "models": [asdict(r) for r in results],
     }
 
@@ -214,7 +241,7 @@ def format_report(report: dict) -> str:
         "conv ceiling (3x3, 8x128x56x56, median of those paired with the steps): "
         f"fp32 {report['ceiling_fp32_gflops']:.0f} GFLOP/s"
         + (f", bf16 {report['ceiling_bf16_gflops']:.0f} GFLOP/s" if report["ceiling_bf16_gflops"] else "")
-        + f"; {report['threads']} threads; load avg {report['load_avg_1min']['before']:.1f}"
+        + f"; {report['threads_reason']}; load avg {report['load_avg_1min']['before']:.1f}"
         f" -> {report['load_avg_1min']['after']:.1f} (other jobs share the CPU)",
         f"{'model (T x px, batch)':<32} {'GMACs/clip':>10} {'clips/s':>8} {'GFLOP/s':>8} {'/ceiling':>8}"
         f" {'bf16 clips/s':>12} {'bf16 x':>7}",

@@ -77,16 +77,22 @@ def list_models(args: argparse.Namespace) -> int:
 
 
 def bench_models(args: argparse.Namespace) -> int:
+    import os
+
     import torch
 
     from synapt.errors import UserError
-    from synapt.models.benchmark import format_report, run
+    from synapt.models.benchmark import choose_threads, format_report, run
 
     if args.iters < 1 or args.warmup < 0:
         raise UserError("--iters must be >= 1 and --warmup >= 0")
     if args.threads:
-        torch.set_num_threads(args.threads)
+        threads, reason = args.threads, f"{args.threads} threads (--threads)"
+    else:
+        threads, reason = choose_threads(load=os.getloadavg()[0], cores=os.cpu_count() or 1,
+                                         default=torch.get_num_threads())
+    torch.set_num_threads(threads)
     report = run(preset=args.preset, warmup=args.warmup, iters=args.iters, bf16=not args.no_bf16,
-                 progress=not args.json)
+                 progress=not args.json, threads_reason=reason)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0

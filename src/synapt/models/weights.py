@@ -243,7 +243,7 @@ def read_checkpoint(path: str | Path) -> StateDict:
 # ----------------------------------------------------------------------------- fitting to a model
 
 
-def _fit_embeddings(state_dict: StateDict, model: nn.Module, report: LoadReport) -> StateDict:
+def _fit_embeddings(state_dict: StateDict, model: nn.Module, report: LoadReport, *, path: Path) -> StateDict:
     """Interpolate TimeSformer position / time embeddings to the model's grid and frame count."""
     if not isinstance(model, TimeSformer):
         return state_dict
@@ -251,7 +251,10 @@ def _fit_embeddings(state_dict: StateDict, model: nn.Module, report: LoadReport)
     pos = out.get("pos_embed")
     if pos is not None and pos.shape != model.pos_embed.shape:
         side = int(round((model.pos_embed.shape[1] - 1) ** 0.5))
-        out["pos_embed"] = resize_pos_embed(pos, (side, side))
+        try:
+            out["pos_embed"] = resize_pos_embed(pos, (side, side))
+        except ValueError as err:  # e.g. DeiT-distilled: two class tokens before the grid
+            raise UserError(f"{path}: key 'pos_embed' of shape {tuple(pos.shape)} cannot be resized: {err}") from None
         report.resized.append("pos_embed")
     time = out.get("time_embed")
     if time is not None and time.shape != model.time_embed.shape:
@@ -329,7 +332,7 @@ def load_weights(
         report.unexpected = list(inflation.unused)
         report.source = f"{source} (inflated)"
 
-    converted = _fit_embeddings(converted, model, report)
+    converted = _fit_embeddings(converted, model, report, path=path)
     _check_shapes(converted, target, path=path, arch=arch)
     loadable = {k: v for k, v in converted.items() if k in target}
     report.unexpected += [k for k in converted if k not in target]

@@ -85,6 +85,15 @@ class ActorDistribution:
     height_sd_m: float = 0.09
     girth_range: tuple[float, float] = (0.8, 1.35)
 
+    def as_dict(self) -> dict:
+        """JSON-able form (lists), as recorded in the manifest."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, row: dict | None) -> ActorDistribution:
+        """Inverse of :meth:`as_dict` (None gives the defaults)."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in (row or {}).items()})
+
 
 @dataclass(frozen=True)
 class ActorParams:
@@ -103,6 +112,7 @@ class ActorParams:
     top_rgb: tuple[float, float, float]
     top_rgb2: tuple[float, float, float]
     top_pattern: str
+    top_seed: int
     bottom_rgb: tuple[float, float, float]
     shoe_rgb: tuple[float, float, float]
     long_sleeves: bool
@@ -176,6 +186,7 @@ def sample_actor(rng: np.random.Generator, dist: ActorDistribution = ActorDistri
         top_rgb=random_colour(rng),
         top_rgb2=random_colour(rng),
         top_pattern=PATTERNS[int(rng.integers(len(PATTERNS)))],
+        top_seed=int(rng.integers(2**31)),
         bottom_rgb=random_colour(rng, saturation=(0.05, 0.7)),
         shoe_rgb=random_colour(rng, saturation=(0.0, 0.5)),
         long_sleeves=bool(rng.uniform() < 0.5),
@@ -322,7 +333,7 @@ def actor_assets(p: ActorParams) -> str:
 def top_texture(p: ActorParams) -> dict:
     """The garment texture description of the actor's top (see ``textures.make_texture``)."""
     pattern = {"solid": "solid", "stripes": "stripes", "checker": "checker", "noise": "noise", "plaid": "plaid"}[p.top_pattern]
-    return {"pattern": pattern, "rgb1": list(p.top_rgb), "rgb2": list(p.top_rgb2), "scale": 4, "seed": int(p.skin_tone * 1000)}
+    return {"pattern": pattern, "rgb1": list(p.top_rgb), "rgb2": list(p.top_rgb2), "scale": 4, "seed": p.top_seed}
 
 
 def mirror_pose(pose: dict[str, float]) -> dict[str, float]:

@@ -46,7 +46,7 @@ def sample_camera(
         view = rng.uniform(1.2, 2.0) if close_up else subject_height * rng.uniform(2.2, 3.5)
     elif close_up:
         elevation = float(rng.uniform(-60, -20))
-        view = rng.uniform(0.8, 1.2)
+        view = rng.uniform(0.6, 1.0)
     else:
         elevation = float(rng.uniform(-35, -3))
         view = subject_height * rng.uniform(1.25, 1.7)
@@ -62,7 +62,7 @@ def sample_camera(
         "motion": motion,
         # Signed extents of the motion: degrees for pan/orbit, a distance factor for dolly.
         "pan_deg": round(float(rng.uniform(-10, 10)), 3),
-        "orbit_deg": round(float(rng.choice([-1, 1]) * rng.uniform(8, 30)), 3),
+        "orbit_deg": round(float(rng.choice([-1, 1]) * rng.uniform(6, 20)), 3),
         "dolly": round(float(rng.uniform(0.75, 1.25)), 4),
         "shake_deg": round(float(rng.uniform(0.3, 1.0)), 3),
         "shake_phase": [round(float(x), 4) for x in rng.uniform(0, 2 * np.pi, 4)],

@@ -25,6 +25,10 @@ def register(commands, bench) -> None:
     p.add_argument("--modalities", default="rgb", help="comma list of rgb,depth,segmentation,pose")
     p.add_argument("--quality", default="fast", choices=("fast", "high"), help="high: shadow maps and 4x MSAA")
     p.add_argument("--scene-kinds", default=None, help="comma list of room,outdoor,studio,aerial (default: all)")
+    p.add_argument("--skin-tone-weights", default=None, metavar="W0,...,W9",
+                   help="relative weights of the 10 skin tones, light to deep (default: uniform)")
+    p.add_argument("--presentation-weights", default=None, metavar="M,F,N",
+                   help="weights of masculine, feminine, neutral presentation cues (default: 0.45,0.45,0.1)")
     p.add_argument("--ray", default=None, metavar="ADDRESS", help="run the clips as tasks on a Ray cluster (needs the ray extra)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_generate)
@@ -54,7 +58,7 @@ def register(commands, bench) -> None:
     p = bench.add_parser("generate", help="generator frame rate vs a bare physics+render loop, 2 vs 1 workers, KB per clip")
     p.add_argument("--json", action="store_true")
     p.add_argument("--clips", type=int, default=50, help="clips of the end-to-end vs bare measurement")
-    p.add_argument("--worker-clips", type=int, default=160, help="clips of the 1 vs 2 workers measurement")
+    p.add_argument("--worker-clips", type=int, default=100, help="clips per worker count (two runs each, A-B-B-A); 0 skips")
     p.add_argument("--frames", type=int, default=16)
     p.add_argument("--size", type=int, default=112)
     p.set_defaults(func=_bench)
@@ -64,15 +68,33 @@ def _comma(text: str | None) -> list[str] | None:
     return [t.strip() for t in text.split(",") if t.strip()] if text else None
 
 
+def _weights(text: str | None, option: str) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    try:
+        return tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise UserError(f"{option} {text!r}: give comma-separated numbers, e.g. 1,1,1") from None
+
+
 def _generate(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from synapt.sim.actor import ActorDistribution
     from synapt.sim.dataset import generate_dataset
     from synapt.sim.verify import read_manifest
+
+    dist = ActorDistribution()
+    if (w := _weights(args.skin_tone_weights, "--skin-tone-weights")) is not None:
+        dist = replace(dist, skin_tone_weights=w)
+    if (w := _weights(args.presentation_weights, "--presentation-weights")) is not None:
+        dist = replace(dist, presentation_weights=w)
 
     out = generate_dataset(
         args.out, classes=args.classes, per_class=args.per_class, frames=args.frames, fps=args.fps, size=args.size,
         seed=args.seed, context_bias=args.context_bias, workers=args.workers, shard=args.shard,
         modalities=tuple(_comma(args.modalities) or ("rgb",)), quality=args.quality, scene_kinds=_comma(args.scene_kinds),
-        progress=not args.no_progress, ray_address=args.ray,
+        progress=not args.no_progress, ray_address=args.ray, actor_distribution=dist,
     )  # fmt: skip
     n = len(read_manifest(out))
     print(f"{out}: {n} clips in manifest.jsonl (see dataset_card.md)")
@@ -120,8 +142,8 @@ def _classes(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from synapt.sim.benchmark import run_benchmark
 
-    if args.clips < 4:
-        raise UserError("--clips: need at least 4 clips per measurement")
+    if args.clips < 1:
+        raise UserError(f"--clips {args.clips}: need at least 1 clip")
     result = run_benchmark(clips=args.clips, worker_clips=args.worker_clips, frames=args.frames, size=args.size)
     if args.json:
         print(json.dumps(result, indent=1))

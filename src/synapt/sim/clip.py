@@ -9,6 +9,7 @@ turns the plan into frames without further randomness.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +59,7 @@ def plan_clip(
     context_bias: float = 0.0,
     global_seed: int = 0,
     scene_kinds: tuple[str, ...] | None = None,
+    actor_distribution: actor_mod.ActorDistribution = actor_mod.ActorDistribution(),
 ) -> ClipPlan:
     """Sample a clip of class ``spec`` (a ``catalog.ClassSpec``) from ``seed``.
 
@@ -67,9 +69,10 @@ def plan_clip(
         context_bias: probability that the scene comes from the class's own pool.
         global_seed: seeds the per-class context pools.
         scene_kinds: allowed scene kinds (None: all).
+        actor_distribution: distributions of body and sensitive attributes.
     """
     rng = np.random.default_rng(seed)
-    actor = actor_mod.sample_actor(rng)
+    actor = actor_mod.sample_actor(rng, actor_distribution)
     dims = actor_mod.body_dims(actor)
     context = choose_context(rng, class_id=spec.id, global_seed=global_seed, bias=context_bias, scene_kinds=scene_kinds)
     kind = context["kind"]
@@ -106,7 +109,7 @@ def plan_clip(
         timestep=frame_dt / substeps,
         cam_azimuth=cam["azimuth"],
     )
-    textures = {**{k: v for k, v in scene["textures"].items()}, "top": actor_mod.top_texture(actor)}
+    textures = {**scene["textures"], "top": actor_mod.top_texture(actor)}
     params = {
         "class_id": spec.id,
         "global_seed": global_seed,
@@ -117,6 +120,7 @@ def plan_clip(
         "clip_seconds": CLIP_SECONDS,
         "substeps": substeps,
         "actor": actor.as_dict(),
+        "actor_distribution": actor_distribution.as_dict(),
         "camera": cam,
         "scene": scene,
         "action": perf.params,
@@ -132,13 +136,14 @@ def texture_pixels(textures: dict) -> dict[str, np.ndarray]:
     }
 
 
-class _World:
+class ClipWorld:
     """Compiled model, data and the name lookups the simulation loop needs."""
 
     def __init__(self, plan: ClipPlan, *, pixels: dict[str, np.ndarray] | None = None) -> None:
         import mujoco
 
         self.mj = mujoco
+        self.plan = plan
         self.model = mujoco.MjModel.from_xml_string(plan.xml)
         self.data = mujoco.MjData(self.model)
         self._set_textures(pixels if pixels is not None else texture_pixels(plan.textures))
@@ -160,24 +165,68 @@ class _World:
             self.anchor = None
         self.mocap = {name: m.body_mocapid[m.body(name).id] for name in perf.hands}
         self.ragdolled = False
-        if "place_box_at_s" in perf.params:
-            self._place_box_under_hands()
+        self.corrections: list[tuple[dict[str, float], object]] = []
+        if perf.pose is not None:
+            self.pose_actor(0.0)  # sets the planted-feet anchor from the first pose
+            for reach in perf.reaches:
+                self.corrections.append((self.solve_reach(reach), reach))
+        if perf.params.get("box_starts_in_hands"):
+            self._put_box_in_hands()
 
-    def _place_box_under_hands(self) -> None:
-        """Put the box where the actor's hands are at the grasp (or, if it starts held, at t=0).
+    def solve_reach(self, reach) -> dict[str, float]:
+        """Joint offsets (degrees) that bring ``reach.sites`` to their targets at ``reach.at``.
 
-        The motion decides where the hands reach; the object goes there, so the grasp is exact
-        whatever the body size and the sampled amplitude.
+        Damped least squares on the site Jacobians, restricted to ``reach.joints`` and clipped
+        to the joint ranges; about 20 iterations reach millimetres when the target is in reach,
+        and the closest pose otherwise.
         """
-        perf, d, m = self.perf, self.data, self.model
-        held = perf.params.get("reverse", False)
-        self.pose_actor(0.0 if held else perf.params["place_box_at_s"])
-        self.mj.mj_kinematics(m, d)
+        mj, m, d = self.mj, self.model, self.data
+        self.pose_actor(reach.at)
+        qadr = np.array([m.jnt_qposadr[m.joint(j).id] for j in reach.joints])
+        dadr = np.array([m.jnt_dofadr[m.joint(j).id] for j in reach.joints])
+        ranges = np.array([m.jnt_range[m.joint(j).id] for j in reach.joints])
+        sites = [m.site(ACTOR_PREFIX + s).id for s in reach.targets]
+        goal = np.concatenate([np.asarray(p, dtype=float) for p in reach.targets.values()])
+        start = d.qpos[qadr].copy()
+        jac = np.zeros((3, m.nv))
+
+        def error(q: np.ndarray) -> np.ndarray:
+            d.qpos[qadr] = q
+            mj.mj_kinematics(m, d)
+            return goal - np.concatenate([d.site_xpos[s] for s in sites])
+
+        q = start.copy()
+        err = error(q)
+        for _ in range(40):
+            if np.linalg.norm(err) < 1e-3:
+                break
+            mj.mj_comPos(m, d)
+            rows = []
+            for s in sites:
+                mj.mj_jacSite(m, d, jac, None, s)
+                rows.append(jac[:, dadr].copy())
+            J = np.concatenate(rows)
+            step = J.T @ np.linalg.solve(J @ J.T + 1e-2 * np.eye(len(goal)), err)
+            # Backtrack: joint limits make the linearisation lie; only accept improvements.
+            for scale in (1.0, 0.5, 0.25, 0.1):
+                trial = np.clip(q + np.clip(scale * step, -0.3, 0.3), ranges[:, 0], ranges[:, 1])
+                trial_err = error(trial)
+                if np.linalg.norm(trial_err) < np.linalg.norm(err):
+                    q, err = trial, trial_err
+                    break
+            else:
+                break
+        error(q)
+        return {j: float(np.degrees(v)) for j, v in zip(reach.joints, q - start)}
+
+    def _put_box_in_hands(self) -> None:
+        """A box the actor holds from the start goes between its hands at t = 0."""
+        d = self.data
+        self.pose_actor(0.0)
+        self.mj.mj_kinematics(self.model, d)
         hands = (self.hand_position("hand_l") + self.hand_position("hand_r")) / 2
-        half = perf.params["box_half"]
         qa, _ = self.free_adr("box")
-        d.qpos[qa : qa + 3] = (hands[0], hands[1], hands[2] - half - 0.03) if held else (hands[0], hands[1], half)
-        self.anchor = None
+        d.qpos[qa : qa + 3] = hands
 
     def _set_textures(self, pixels: dict[str, np.ndarray]) -> None:
         m = self.model
@@ -199,6 +248,10 @@ class _World:
         """Set the actor's joints and root from the program at time ``t`` (kinematic)."""
         mj, d, perf = self.mj, self.data, self.perf
         pose = perf.pose(t)
+        for offsets, reach in getattr(self, "corrections", ()):
+            w = reach.weight(t)
+            for j, delta in offsets.items():
+                pose[j] = pose.get(j, 0.0) + w * delta
         q = d.qpos
         for j, adr in self.joint_adr.items():
             q[adr] = math.radians(pose.get(j, 0.0))
@@ -241,6 +294,46 @@ class _World:
         self.ragdolled = True
 
     # --- hands, attached objects, impulses -----------------------------------------------
+    def frames(self) -> Iterator[int]:
+        """Advance the clip frame by frame; yields each frame index with the state ready to draw.
+
+        Physics clips take ``substeps`` MuJoCo steps per frame with the program driving the
+        actor, hands, attachments and impulses before each step; posing-only clips just set
+        the pose at the frame's time. The kinematics are current whenever a frame is yielded.
+        """
+        mj, m, d, perf = self.mj, self.model, self.data, self.perf
+        frames = self.plan.frames
+        frame_dt = CLIP_SECONDS / max(frames - 1, 1)
+        dt = m.opt.timestep
+        self.drive(0.0, dt)
+        mj.mj_forward(m, d)
+        for f in range(frames):
+            t_frame = f * frame_dt
+            if f > 0:
+                if perf.physics:
+                    for s in range(self.plan.params["substeps"]):
+                        self.drive((f - 1) * frame_dt + s * dt, dt)
+                        mj.mj_step(m, d)
+                    # Show the kinematic parts exactly at the frame time (the step integrated them).
+                    if perf.pose is not None and not self.ragdolled:
+                        self.pose_actor(t_frame)
+                    for name, path in perf.hands.items():
+                        d.mocap_pos[self.mocap[name]] = path(t_frame)
+                else:
+                    self.drive(t_frame, frame_dt)
+                mj.mj_kinematics(m, d)
+            yield f
+
+    def free_bodies(self) -> list[int]:
+        """Ids of the bodies with a free joint, except the actor's root."""
+        m = self.model
+        out = []
+        for b in range(1, m.nbody):
+            j = m.body_jntadr[b]
+            if j >= 0 and m.jnt_type[j] == self.mj.mjtJoint.mjJNT_FREE and not (m.body(b).name or "").startswith(ACTOR_PREFIX):
+                out.append(b)
+        return out
+
     def hand_position(self, name: str) -> np.ndarray:
         if name in self.mocap:
             return self.data.mocap_pos[self.mocap[name]].copy()
@@ -303,46 +396,23 @@ def actor_from_params(row: dict) -> actor_mod.ActorParams:
 
 
 def render_clip(plan: ClipPlan, renderer, *, modalities: tuple[str, ...] = ("rgb",)) -> ClipFrames:
-    """Simulate and render ``plan`` with a bound-per-clip :class:`render.FrameRenderer`."""
-    world = _World(plan)
-    mj, m, d = world.mj, world.model, world.data
-    renderer.bind(m)
-    frames, size = plan.frames, plan.size
-    frame_dt = CLIP_SECONDS / max(frames - 1, 1)
-    substeps = plan.params["substeps"]
-    dt = m.opt.timestep
-    perf = plan.performance
-    rgb = np.empty((frames, size, size, 3), dtype=np.uint8)
+    """Simulate and render ``plan`` with a :class:`render.FrameRenderer` (bound to this clip)."""
+    world = ClipWorld(plan)
+    renderer.bind(world.model)
+    rgb = np.empty((plan.frames, plan.size, plan.size, 3), dtype=np.uint8)
     extras: dict[str, list] = {}
     want = set(modalities)
-    world.drive(0.0, dt)
-    mj.mj_forward(m, d)
-    for f in range(frames):
-        t_frame = f * frame_dt
-        if f > 0:
-            if perf.physics:
-                for s in range(substeps):
-                    t = (f - 1) * frame_dt + s * dt
-                    world.drive(t, dt)
-                    mj.mj_step(m, d)
-                if perf.pose is not None and not world.ragdolled:
-                    world.pose_actor(t_frame)
-                for name, path in perf.hands.items():
-                    d.mocap_pos[world.mocap[name]] = path(t_frame)
-                mj.mj_kinematics(m, d)
-            else:
-                world.drive(t_frame, frame_dt)
-                mj.mj_kinematics(m, d)
-        lookat, distance, azimuth, elevation = camera_pose(plan.params["camera"], f / max(frames - 1, 1))
-        renderer.update(d, lookat=lookat, distance=distance, azimuth=azimuth, elevation=elevation)
+    for f in world.frames():
+        lookat, distance, azimuth, elevation = camera_pose(plan.params["camera"], f / max(plan.frames - 1, 1))
+        renderer.update(world.data, lookat=lookat, distance=distance, azimuth=azimuth, elevation=elevation)
         rgb[f] = renderer.rgb()
         if want - {"rgb"}:
             _collect_extras(world, renderer, plan, want, extras)
-    out = {k: np.stack(v) for k, v in extras.items()}
+    out = {k: (v[0] if k == "object_names" else np.stack(v)) for k, v in extras.items()}
     return ClipFrames(rgb=rgb, extras=out)
 
 
-def _collect_extras(world: _World, renderer, plan: ClipPlan, want: set, extras: dict) -> None:
+def _collect_extras(world: ClipWorld, renderer, plan: ClipPlan, want: set, extras: dict) -> None:
     m, d = world.model, world.data
     position, forward, up = renderer.camera_frame()
     k = intrinsics(plan.params["camera"]["fovy"], plan.size, plan.size)
@@ -357,6 +427,13 @@ def _collect_extras(world: _World, renderer, plan: ClipPlan, want: set, extras: 
         safe = np.where(ids >= 0, ids, m.ngeom)
         extras.setdefault("instance", []).append(inst[safe])
         extras.setdefault("body_part", []).append(part[safe])
+    if "pose" in want:
+        # Free rigid objects of the action (balls, boxes, cups): position and orientation.
+        bodies = world.free_bodies()
+        if bodies:
+            extras.setdefault("objects3d", []).append(np.array([d.xpos[b] for b in bodies], dtype=np.float32))
+            extras.setdefault("objects_quat", []).append(np.array([d.xquat[b] for b in bodies], dtype=np.float32))
+            extras["object_names"] = [np.array([m.body(b).name for b in bodies])]
     if "pose" in want and plan.performance.pose is not None:
         pts = []
         for name in actor_mod.KEYPOINTS:

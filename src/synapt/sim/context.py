@@ -9,6 +9,9 @@ datasets where "diving" always happens at a pool.
 
 from __future__ import annotations
 
+import copy
+from functools import lru_cache
+
 import numpy as np
 
 from synapt.sim.scenes import DISTRACTOR_SHAPES, SCENE_KINDS
@@ -19,6 +22,11 @@ POOL_TEXTURE_VARIANTS = 3  # each class pool holds this many looks per surface
 
 def class_pool(*, class_id: int, global_seed: int, scene_kinds: tuple[str, ...]) -> dict:
     """The class's own context pool: one scene kind, a few textures per surface, two shapes."""
+    return copy.deepcopy(_class_pool(class_id, global_seed, tuple(scene_kinds)))
+
+
+@lru_cache(maxsize=1024)
+def _class_pool(class_id: int, global_seed: int, scene_kinds: tuple[str, ...]) -> dict:
     rng = np.random.default_rng(np.random.SeedSequence([global_seed, class_id, 0xC0_47E7]))
     kind = str(scene_kinds[int(rng.integers(len(scene_kinds)))])
     surfaces = ("floor", "wall", "backdrop", "prop")

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from synapt.errors import UserError
+from synapt.sim.actor import ActorDistribution
 from synapt.sim.catalog import BY_NAME, ClassSpec, resolve_classes
 from synapt.sim.scenes import SCENE_KINDS
 from synapt.sim.video import atomic_write_bytes
@@ -34,7 +35,8 @@ from synapt.sim.video import atomic_write_bytes
 MANIFEST_VERSION = 1
 MODALITIES = ("rgb", "depth", "segmentation", "pose")
 # Settings that must match when resuming into an existing folder (workers/shard may differ).
-_SETTING_KEYS = ("classes", "per_class", "frames", "fps", "size", "seed", "context_bias", "modalities", "quality", "scene_kinds")
+_SETTING_KEYS = ("classes", "per_class", "frames", "fps", "size", "seed", "context_bias", "modalities", "quality", "scene_kinds",
+                 "actor_distribution")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class ClipTask:
     global_seed: int
     scene_kinds: tuple[str, ...] | None
     modalities: tuple[str, ...]
+    actor_distribution: ActorDistribution = ActorDistribution()
 
     @property
     def clip_id(self) -> str:
@@ -111,6 +114,7 @@ def plan_tasks(
     quality: str,
     scene_kinds,
     modalities,
+    actor_distribution: ActorDistribution | None = None,
 ) -> tuple[list[ClassSpec], list[ClipTask]]:
     """Validate the settings and list every clip of the dataset (all shards)."""
     try:
@@ -139,12 +143,24 @@ def plan_tasks(
             raise UserError(f"unknown modality {mod!r} (known: {', '.join(MODALITIES)})")
     if "rgb" not in mods:
         mods = ("rgb", *mods)
+    dist = check_distribution(actor_distribution or ActorDistribution())
     tasks = [
-        ClipTask(spec.name, label, index, clip_seed(seed, spec.id, index), frames, fps, size, quality, float(context_bias), seed, kinds, mods)
+        ClipTask(spec.name, label, index, clip_seed(seed, spec.id, index), frames, fps, size, quality, float(context_bias), seed, kinds,
+                 mods, dist)  # fmt: skip
         for label, spec in enumerate(specs)
         for index in range(per_class)
     ]
     return specs, tasks
+
+
+def check_distribution(dist: ActorDistribution) -> ActorDistribution:
+    """Validate the sensitive-attribute distribution (one clear error naming the bad field)."""
+    from synapt.sim.actor import PRESENTATIONS, SKIN_TONES
+
+    for name, weights, n in (("skin tone", dist.skin_tone_weights, len(SKIN_TONES)), ("presentation", dist.presentation_weights, len(PRESENTATIONS))):
+        if len(weights) != n or min(weights) < 0 or sum(weights) <= 0:
+            raise UserError(f"{name} weights {list(weights)}: need {n} non-negative numbers with a positive sum")
+    return dist
 
 
 # --- the worker side --------------------------------------------------------------------------
@@ -167,7 +183,8 @@ def make_clip(task: ClipTask):
 
     spec = BY_NAME[task.class_name]
     plan = plan_clip(spec, seed=task.seed, frames=task.frames, size=task.size, quality=task.quality,
-                     context_bias=task.context_bias, global_seed=task.global_seed, scene_kinds=task.scene_kinds)  # fmt: skip
+                     context_bias=task.context_bias, global_seed=task.global_seed, scene_kinds=task.scene_kinds,
+                     actor_distribution=task.actor_distribution)  # fmt: skip
     return plan, render_clip(plan, _renderer(task.size, task.quality), modalities=task.modalities)
 
 
@@ -239,6 +256,7 @@ def generate_dataset(
     scene_kinds=None,
     progress: bool = True,
     ray_address: str | None = None,
+    actor_distribution: ActorDistribution | None = None,
 ) -> Path:
     """Generate (or resume) a synthetic action dataset in ``out_dir``; returns its path.
 
@@ -252,12 +270,15 @@ def generate_dataset(
         modalities: any of rgb, depth, segmentation, pose (extras go to a per-clip .npz).
         quality: "fast" or "high" (shadows and MSAA). scene_kinds: allowed scene kinds.
         ray_address: run the clips as Ray tasks on this cluster ("auto", "local" or host:port).
+        actor_distribution: where skin tone, presentation, height and girth are drawn from
+            (default: ``ActorDistribution()``, uniform skin tones).
     """
     from synapt.sim.render import ensure_gl
 
     out = Path(out_dir)
     specs, tasks = plan_tasks(classes=classes, per_class=per_class, frames=frames, fps=fps, size=size, seed=seed,
-                              context_bias=context_bias, quality=quality, scene_kinds=scene_kinds, modalities=modalities)  # fmt: skip
+                              context_bias=context_bias, quality=quality, scene_kinds=scene_kinds, modalities=modalities,
+                              actor_distribution=actor_distribution)  # fmt: skip
     part = parse_shard(shard)
     if workers < 1:
         raise UserError(f"--workers {workers}: need at least 1")
@@ -265,7 +286,8 @@ def generate_dataset(
     _check_out_dir(out)
     settings = {"classes": [s.name for s in specs], "per_class": per_class, "frames": frames, "fps": fps, "size": size,
                 "seed": seed, "context_bias": float(context_bias), "modalities": list(tasks[0].modalities),
-                "quality": quality, "scene_kinds": list(scene_kinds) if scene_kinds else None}  # fmt: skip
+                "quality": quality, "scene_kinds": list(scene_kinds) if scene_kinds else None,
+                "actor_distribution": tasks[0].actor_distribution.as_dict()}  # fmt: skip
     _check_settings(out, settings)
     mine = [t for k, t in enumerate(tasks) if part is None or k % part[1] == part[0]]
     todo = [t for t in mine if not _done(out, t)]
@@ -372,6 +394,8 @@ def dataset_card(rows: list[dict], *, classes: list[dict], expected: int) -> str
         "| camera motion | clips |", "|---|---|", table(motions), "",
         "| presentation | clips |", "|---|---|", table(presentation), "",
         f"Skin tone (0 light to 9 deep) histogram over 10 bins: {tone_hist}.",
+        "",
+        f"Drawn from: {json.dumps(first.get('params', {}).get('actor_distribution'))} (see `synapt.sim.actor.ActorDistribution`).",
         "",
         f"Height: mean {heights.mean():.3f} m, sd {heights.std():.3f} m." if len(heights) else "",
         "",

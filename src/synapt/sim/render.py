@@ -98,6 +98,8 @@ class FrameRenderer:
         """Place the camera and collect the geoms of ``data`` for the next :meth:`rgb`."""
         import mujoco
 
+        # Several renderers (sizes) may live in one process: draw into this one's context.
+        self._gl.make_current()
         cam = self._camera
         cam.lookat[:] = lookat
         cam.distance = distance

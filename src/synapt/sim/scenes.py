@@ -263,7 +263,7 @@ def scene_mjcf(
     <material name="wall" texture="wall" texrepeat="2 2"/>
     <material name="backdrop" texture="backdrop" texrepeat="1 1"/>
     <material name="prop" texture="prop" texrepeat="1 1"/>
-    <material name="top" texture="top" texrepeat="1 1" texuniform="true"/>
+    <material name="top" texture="top" texrepeat="3 3" texuniform="true"/>
     {actor_materials}
   </asset>
   <worldbody>

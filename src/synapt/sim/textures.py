@@ -9,6 +9,8 @@ OpenGL context valid for every scene a worker renders.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from synapt.sim.actor import random_colour
@@ -34,24 +36,36 @@ def random_texture(rng: np.random.Generator, *, patterns: tuple[str, ...] = PATT
     }
 
 
-def _value_noise(size: int, cells: int, rng: np.random.Generator) -> np.ndarray:
-    """Smooth noise in [0, 1]: a random grid of ``cells``^2 values, bilinearly upsampled, tiling."""
-    grid = rng.uniform(0, 1, (cells, cells))
+@lru_cache(maxsize=64)
+def _upsampler(size: int, cells: int) -> np.ndarray:
+    """``(size, cells)`` matrix of smooth (smoothstep-weighted), wrapping linear interpolation."""
     u = np.linspace(0, cells, size, endpoint=False)
     i0 = np.floor(u).astype(int)
     f = u - i0
     f = f * f * (3 - 2 * f)
-    i1 = (i0 + 1) % cells
-    top = grid[i0][:, i0] * (1 - f)[None, :] + grid[i0][:, i1] * f[None, :]
-    bottom = grid[i1][:, i0] * (1 - f)[None, :] + grid[i1][:, i1] * f[None, :]
-    return top * (1 - f)[:, None] + bottom * f[:, None]
+    w = np.zeros((size, cells))
+    w[np.arange(size), i0 % cells] += 1 - f
+    w[np.arange(size), (i0 + 1) % cells] += f
+    return w
+
+
+def _value_noise(size: int, cells: int, rng: np.random.Generator) -> np.ndarray:
+    """Smooth tiling noise in [0, 1]: a random ``cells``^2 grid upsampled to ``size``^2."""
+    w = _upsampler(size, cells)
+    return w @ rng.uniform(0, 1, (cells, cells)) @ w.T
+
+
+@lru_cache(maxsize=8)
+def _unit_grid(size: int) -> tuple[np.ndarray, np.ndarray]:
+    y, x = np.mgrid[0:size, 0:size] / size
+    return y, x
 
 
 def make_texture(spec: dict, size: int) -> np.ndarray:
     """Pixels ``(size, size, 3)`` uint8 for a texture description (pure function of ``spec``)."""
     rng = np.random.default_rng(spec["seed"])
     s = spec["scale"]
-    y, x = np.mgrid[0:size, 0:size] / size
+    y, x = _unit_grid(size)
     pattern = spec["pattern"]
     if pattern == "solid":
         mix = 0.08 * _value_noise(size, 8, rng)

@@ -60,6 +60,7 @@ def verify_dataset(root: Path, *, progress: bool = True) -> list[tuple[str, str]
 
 def regenerate_clip(root: Path, clip_id: str, out: Path) -> tuple[str, bool]:
     """Rebuild clip ``clip_id`` from its manifest row into ``out``; returns (sha256, identical)."""
+    from synapt.sim.actor import ActorDistribution
     from synapt.sim.dataset import ClipTask, make_clip
     from synapt.sim.video import write_clip
 
@@ -70,7 +71,7 @@ def regenerate_clip(root: Path, clip_id: str, out: Path) -> tuple[str, bool]:
     p = row["params"]
     task = ClipTask(row["class_name"], row["label"], row["index"], row["seed"], row["frames"], row["fps"], row["width"],
                     p["quality"], p["context_bias"], p["global_seed"], tuple(p["scene_kinds"]) if p["scene_kinds"] else None,
-                    ("rgb",))  # fmt: skip
+                    ("rgb",), ActorDistribution.from_dict(p.get("actor_distribution")))  # fmt: skip
     _, result = make_clip(task)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     sha = write_clip(Path(out), result.rgb, fps=row["fps"])

@@ -17,6 +17,7 @@ from synapt.sim.actions.motion import (
     Impulse,
     Keyframes,
     Performance,
+    Reach,
     sample_style,
     sample_timing,
     styled,
@@ -141,21 +142,30 @@ SIT_LEAN = {"hip_l_flex": 60, "hip_r_flex": 60, "knee_l": 70, "knee_r": 70, "abd
             "sh_r_flex": 45, "elbow_l": 30, "elbow_r": 30}  # fmt: skip
 
 
-def _stool(ctx: ActionContext, perf: Performance, timing) -> None:
+def _stool(ctx: ActionContext, perf: Performance, timing, *, seated_first: bool) -> None:
+    """A stool under the seated pelvis.
+
+    The feet stay planted where they are at t = 0, so the seated pelvis is about a thigh
+    length behind its standing place when the actor sits down, and at the root's start when
+    it starts seated (stand up).
+    """
     d = ctx.dims
     seat = d.shin + d.ankle_h - d.torso_r * 0.75
-    pos = _world(perf.base, perf.facing, -(d.thigh + 0.04), 0.0, seat / 2)
+    back = 0.04 if seated_first else d.thigh + 0.04
+    pos = _world(perf.base, perf.facing, -back, 0.0, seat / 2)
     rgb = _bright(ctx.rng)
     perf.props_xml += _prop_box("stool", pos, (0.2, 0.22, seat / 2), rgb, free=False)
     perf.params["stool_height"] = round(seat, 4)
 
 
 def sit_down():
-    return keyframed([(0.0, {}), (0.45, SIT_LEAN), (1.0, SIT)], nominal=1.4, plant=True, hold_props=_stool)
+    return keyframed([(0.0, {}), (0.45, SIT_LEAN), (1.0, SIT)], nominal=1.4, plant=True,
+                     hold_props=lambda ctx, perf, timing: _stool(ctx, perf, timing, seated_first=False))
 
 
 def stand_up():
-    return keyframed([(0.0, SIT), (0.55, SIT_LEAN), (1.0, {})], nominal=1.4, plant=True, hold_props=_stool)
+    return keyframed([(0.0, SIT), (0.55, SIT_LEAN), (1.0, {})], nominal=1.4, plant=True,
+                     hold_props=lambda ctx, perf, timing: _stool(ctx, perf, timing, seated_first=True))
 
 
 def squat():
@@ -371,15 +381,15 @@ def throw_ball():
         release = timing.start + 0.52 * timing.duration
         heading = np.array([math.cos(math.radians(facing)), math.sin(math.radians(facing)), 0.0])
         params.update(facing=round(facing, 3), handedness=side, release_s=round(release, 4))
-        radius = 0.06
+        radius = 0.08
         return Performance(
             pose=styled(lambda t: keys(timing.phase(t)), style, mirror=side == "left"),
             facing=facing,
             physics=True,
             # The ball sits in the hand; it is snapped to the hand when the attachment starts.
             attachments=[Attachment("ball", f"hand_{side[0]}", 0.0, release, release_gain=0.6,
-                                    release_boost=tuple(heading * 4.0 + np.array([0, 0, 2.0])), snap=(0.0, 0.0, -0.05))],  # fmt: skip
-            props_xml=_prop_ball("ball", (0, 0, 5.0), radius, _bright(ctx.rng), mass=0.2),
+                                    release_boost=tuple(heading * 4.0 + np.array([0, 0, 2.0])), snap=(0.0, 0.0, -0.07))],  # fmt: skip
+            props_xml=_prop_ball("ball", (0, 0, 5.0), radius, [0.95, 0.85, 0.1], mass=0.2),
             params=params,
         )
 
@@ -387,29 +397,45 @@ def throw_ball():
 
 
 def pick_up(reverse: bool = False):
-    """Bend, grasp a box on the floor and stand up with it (``reverse``: put it down)."""
-    low = {"abd_flex": 75, "hip_l_flex": 40, "hip_r_flex": 40, "knee_l": 55, "knee_r": 55, "sh_r_flex": 75,
-           "sh_l_flex": 75, "elbow_r": 5, "elbow_l": 5, "neck_flex": -10}  # fmt: skip
+    """Bend, grasp a box on the floor and stand up with it (``reverse``: put it down).
+
+    The box's spot is sampled; inverse kinematics (``Reach``) brings both hands to its sides
+    at the grasp, whatever the body size and the sampled amplitude.
+    """
+    # A squat lift: knees and hips bend, so the hands get near the floor with a straight back.
+    low = {"abd_flex": 45, "hip_l_flex": 95, "hip_r_flex": 95, "knee_l": 115, "knee_r": 115, "ankle_l": 25,
+           "ankle_r": 25, "sh_r_flex": 70, "sh_l_flex": 70, "elbow_r": 5, "elbow_l": 5, "neck_flex": -10}  # fmt: skip
     held = {"sh_r_flex": 45, "sh_l_flex": 45, "elbow_r": 60, "elbow_l": 60, "sh_r_abd": 0, "sh_l_abd": 0}
     keys = Keyframes([(0.0, held), (0.5, low), (0.6, low), (1.0, {})] if reverse else [(0.0, {}), (0.4, low), (0.5, low), (1.0, held)])
+    arms = ("abd_flex", "sh_l_flex", "sh_l_abd", "elbow_l", "sh_r_flex", "sh_r_abd", "elbow_r")
 
     def program(ctx: ActionContext) -> Performance:
         style, params = _common(ctx, reverse=reverse)
         timing = sample_timing(ctx.rng, nominal=1.6, seconds=ctx.seconds, speed=style["speed"])
         facing = float(ctx.cam_azimuth + ctx.rng.choice([90.0, -90.0]) + ctx.rng.uniform(-45, 45))
         half = float(ctx.rng.uniform(0.08, 0.14))
+        ahead = float(ctx.rng.uniform(0.13, 0.19)) * ctx.actor.height
         grasp = timing.start + (0.55 if reverse else 0.45) * timing.duration
-        params.update(facing=round(facing, 3), box_half_m=round(half, 4), grasp_s=round(grasp, 4))
+        params.update(facing=round(facing, 3), box_half_m=round(half, 4), box_ahead_m=round(ahead, 4), grasp_s=round(grasp, 4))
         pose = styled(lambda t: keys(timing.phase(t)), style)
-        # The box starts far away and is placed under the hands in `_place_box`: the actor's
-        # reach decides where the object must be (an inverse problem solved on the model).
+        spot = _world((0.0, 0.0), facing, ahead, 0.0, half)
+        grip = half + ctx.dims.hand_r * 0.8
+        reach = Reach(
+            at=grasp,
+            # The hands hold the box by the upper edges of its sides.
+            targets={"hand_l": _world(spot[:2], facing, 0.0, grip, half * 1.8), "hand_r": _world(spot[:2], facing, 0.0, -grip, half * 1.8)},
+            joints=arms,
+            window=(timing.start, timing.start + timing.duration),
+        )
         if reverse:
-            att = Attachment("box", "hand_r", 0.0, grasp)
+            att = Attachment("box", "hand_r", 0.0, grasp + 0.02)
+            box_at = (0.0, 0.0, 5.0)  # moved between the hands at t = 0 by the world
         else:
             att = Attachment("box", "hand_r", grasp, 10.0)
-        return Performance(pose=pose, facing=facing, physics=True, attachments=[att], plant=True,
-                           props_xml=_prop_box("box", (0, 0, half), (half, half, half), _bright(ctx.rng), mass=0.6),
-                           params={**params, "place_box_at_s": round(grasp, 4), "box_half": half})  # fmt: skip
+            box_at = spot
+        return Performance(pose=pose, facing=facing, physics=True, attachments=[att], reaches=[reach], plant=True,
+                           props_xml=_prop_box("box", box_at, (half, half, half), _bright(ctx.rng), mass=0.6),
+                           params={**params, "box_starts_in_hands": reverse})  # fmt: skip
 
     return program
 
@@ -425,10 +451,10 @@ def drink():
         facing = _facing(ctx, spread=80)
         params.update(facing=round(facing, 3), handedness=side)
         rgb = _bright(ctx.rng)
-        cup = (f'<body name="cup" pos="0 0 5"><freejoint name="cup_free"/><geom name="cup" type="cylinder" size="0.04 0.06" '
+        cup = (f'<body name="cup" pos="0 0 5"><freejoint name="cup_free"/><geom name="cup" type="cylinder" size="0.045 0.075" '
                f'rgba="{rgb[0]} {rgb[1]} {rgb[2]} 1" mass="0.2"/></body>')  # fmt: skip
         return Performance(pose=styled(lambda t: keys(timing.phase(t)), style, mirror=side == "left"), facing=facing,
-                           physics=True, attachments=[Attachment("cup", f"hand_{side[0]}", 0.0, 10.0, snap=(0.0, 0.0, -0.02))], props_xml=cup,
+                           physics=True, attachments=[Attachment("cup", f"hand_{side[0]}", 0.0, 10.0, snap=(0.0, 0.0, 0.05))], props_xml=cup,
                            params=params)  # fmt: skip
 
     return program
@@ -439,14 +465,14 @@ def push_box():
         style, params = _common(ctx)
         facing = float(ctx.cam_azimuth + ctx.rng.choice([90.0, -90.0]) + ctx.rng.uniform(-30, 30))
         d = ctx.dims
-        half = (0.25, 0.3, 0.3)
-        reach = d.upper_arm + d.forearm
+        # A box about hip to chest high whose near face meets the hands of the pushing pose.
+        half = (0.25, 0.32, 0.26 * ctx.actor.height)
         speed_ms = 0.45 * style["speed"]
         push_end = float(ctx.rng.uniform(1.3, 1.8))
         base = _world((0.0, 0.0), facing, -0.5)[:2]
-        box = _world(base, facing, reach * 0.75 + half[0] + 0.05, 0.0, half[2])
+        box = _world(base, facing, 0.36 * ctx.actor.height + half[0], 0.0, half[2])
         params.update(facing=round(facing, 3), push_speed_ms=round(speed_ms, 4), push_end_s=round(push_end, 4))
-        arms = {"sh_l_flex": 80, "sh_r_flex": 80, "elbow_l": 35, "elbow_r": 35, "abd_flex": 20}
+        arms = {"sh_l_flex": 65, "sh_r_flex": 65, "elbow_l": 30, "elbow_r": 30, "abd_flex": 25}
         start = float(ctx.rng.uniform(0, 1))
 
         def raw(t: float) -> dict:

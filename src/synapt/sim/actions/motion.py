@@ -90,6 +90,27 @@ class Impulse:
 
 
 @dataclass
+class Reach:
+    """Inverse kinematics: at ``at`` s the actor's ``sites`` reach world ``targets`` (metres).
+
+    The clip's model solves for offsets of ``joints`` (damped least squares); the offsets are
+    blended into the program's pose by a weight that rises from 0 at ``window[0]`` to 1 at
+    ``at`` and falls back to 0 at ``window[1]`` (seconds).
+    """
+
+    at: float
+    targets: dict[str, tuple[float, float, float]]  # site name (e.g. "hand_r") -> point
+    joints: tuple[str, ...]
+    window: tuple[float, float]
+
+    def weight(self, t: float) -> float:
+        lo, hi = self.window
+        if t <= self.at:
+            return float(smoothstep((t - lo) / max(self.at - lo, 1e-6)))
+        return float(1.0 - smoothstep((t - self.at) / max(hi - self.at, 1e-6)))
+
+
+@dataclass
 class Performance:
     """One clip's action, as produced by a motion program."""
 
@@ -104,6 +125,7 @@ class Performance:
     hands: dict[str, Callable[[float], np.ndarray]] = field(default_factory=dict)
     attachments: list[Attachment] = field(default_factory=list)
     impulses: list[Impulse] = field(default_factory=list)
+    reaches: list[Reach] = field(default_factory=list)
     props_xml: str = ""
     subject_height: float | None = None  # what the camera frames (metres); None = actor height
     params: dict = field(default_factory=dict)

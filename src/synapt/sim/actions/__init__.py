@@ -1,0 +1,1 @@
+"""Motion programs: the vocabulary (motion.py), human actions and object actions."""

@@ -1,0 +1,61 @@
+"""Motion building blocks: keyframes, mirroring, inverse kinematics on the real model."""
+
+import numpy as np
+import pytest
+
+from synapt.sim.actions.motion import Keyframes, Reach
+from synapt.sim.actor import mirror_pose
+from synapt.sim.catalog import BY_NAME
+from synapt.sim.clip import ClipWorld, plan_clip
+
+
+def test_keyframes_ease_between_keys_and_hold_the_ends():
+    k = Keyframes([(0.0, {"knee_l": 0.0}), (0.5, {"knee_l": 90.0}), (1.0, {"knee_l": 90.0})])
+    assert k(-1.0)["knee_l"] == 0.0 and k(0.5)["knee_l"] == 90.0 and k(2.0)["knee_l"] == 90.0
+    assert k(0.25)["knee_l"] == pytest.approx(45.0)  # smoothstep is symmetric about the middle
+    assert k(0.05)["knee_l"] < 0.1 * 90  # eases in
+    rest = Keyframes([(0.0, {}), (1.0, {"sh_l_abd": 90.0})])
+    assert rest(0.0)["sh_l_abd"] == 6.0  # a joint a key leaves out sits at rest there
+
+
+def test_mirror_pose_swaps_sides_and_flips_sideways_angles():
+    m = mirror_pose({"sh_r_flex": 150.0, "elbow_l": 20.0, "abd_twist": 10.0, "root_yaw": 30.0, "abd_flex": 5.0})
+    assert m == {"sh_l_flex": 150.0, "elbow_r": 20.0, "abd_twist": -10.0, "root_yaw": -30.0, "abd_flex": 5.0}
+
+
+def test_reach_weight_ramps_in_and_out():
+    r = Reach(at=1.0, targets={}, joints=(), window=(0.5, 2.0))
+    assert r.weight(0.5) == 0.0 and r.weight(1.0) == 1.0 and r.weight(2.0) == 0.0
+    assert 0 < r.weight(0.8) < 1 and 0 < r.weight(1.5) < 1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_inverse_kinematics_puts_both_hands_on_the_box(seed):
+    plan = plan_clip(BY_NAME["pick_up_object"], seed=seed, frames=8, size=32)
+    world = ClipWorld(plan)
+    reach = plan.performance.reaches[0]
+    world.pose_actor(reach.at)
+    world.mj.mj_kinematics(world.model, world.data)
+    for site, target in reach.targets.items():
+        assert np.linalg.norm(world.hand_position(site) - np.asarray(target)) < 0.03
+    # Without the correction the keyframed pose alone misses the box.
+    world.corrections = []
+    world.pose_actor(reach.at)
+    world.mj.mj_kinematics(world.model, world.data)
+    misses = [np.linalg.norm(world.hand_position(s) - np.asarray(t)) for s, t in reach.targets.items()]
+    assert max(misses) > 0.03
+
+
+@pytest.mark.parametrize("name, seated_at", [("sit_down", 1e9), ("stand_up", 0.0)])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_seated_pelvis_is_over_the_stool(name, seated_at, seed):
+    plan = plan_clip(BY_NAME[name], seed=seed, frames=8, size=32)
+    world = ClipWorld(plan)
+    t = min(seated_at, plan.params["action"]["start_s"] + plan.params["action"]["duration_s"])
+    world.pose_actor(t)
+    world.mj.mj_kinematics(world.model, world.data)
+    m, d = world.model, world.data
+    pelvis = d.xpos[m.body("actor_pelvis").id]
+    stool = d.xpos[m.body("stool").id]
+    assert np.linalg.norm(pelvis[:2] - stool[:2]) < 0.2  # the seat is 0.4 m across
+    assert pelvis[2] < 2 * stool[2] + 0.25  # sitting on it, not standing over it
