@@ -10,11 +10,11 @@ must be de-duplicated by video index.
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synapt.config import load_config  # noqa: E402
 from synapt.train.loop import train  # noqa: E402
-from train.tinyvideo import tiny_builder, toy_datasets  # noqa: E402
+from tinyvideo import tiny_builder, toy_datasets  # noqa: E402
 
 out, batch, weights = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 common = ["model.name=tiny", "data.workers=0", "data.num_frames=4", "data.size=16", f"optim.batch_size={batch}",

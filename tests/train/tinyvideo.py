@@ -12,7 +12,7 @@ import time
 
 import torch
 from torch import nn
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, get_worker_info
 
 from synapt.train.datasets import Datasets
 
@@ -52,15 +52,16 @@ class ToyClips(Dataset):
         poison_epoch: from this epoch on (``set_epoch``), clips are all-inf (a NaN loss).
         interrupt_after: raise KeyboardInterrupt on the n-th fetch (a crash mid-epoch).
         delay: seconds of sleep per fetch (a slow decoder, to kill a process mid-epoch).
+        worker_seeded: add noise seeded by the loader worker's seed, as VideoClipDataset does.
     """
 
     def __init__(self, length: int, *, num_classes: int = 3, frames: int = 4, size: int = 16, views: int = 1,
                  train: bool = True, poison_epoch: int | None = None, interrupt_after: int | None = None,
-                 delay: float = 0.0):
+                 delay: float = 0.0, worker_seeded: bool = False):
         self.length, self.num_classes, self.frames, self.size = length, num_classes, frames, size
         self.views, self.train = views, train
         self.poison_epoch, self.interrupt_after = poison_epoch, interrupt_after
-        self.epoch, self.fetches, self.delay = 0, 0, delay
+        self.epoch, self.fetches, self.delay, self.worker_seeded = 0, 0, delay, worker_seeded
 
     def __len__(self) -> int:
         return self.length
@@ -75,6 +76,11 @@ class ToyClips(Dataset):
         video[label % 3] += 1.0 + 0.5 * label + 0.1 * view  # the class signal: one brighter channel
         if self.train and torch.rand(1).item() < 0.5:
             video = video.flip(-1)
+        if self.worker_seeded:
+            # As VideoClipDataset does: the loader worker's seed enters the augmentation.
+            worker = get_worker_info()
+            noise = torch.Generator().manual_seed((worker.seed if worker else 0) % 2**63 + index)
+            video = video + 0.01 * torch.randn(video.shape, generator=noise)
         if self.poison_epoch is not None and self.epoch >= self.poison_epoch:
             video = torch.full_like(video, float("inf"))
         return video

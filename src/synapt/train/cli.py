@@ -20,6 +20,7 @@ def register(commands, bench) -> None:
     p.add_argument("--out", type=Path, help="run folder (default: runs/<config name>)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from checkpoints/last.pt")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--print-config", action="store_true", help="print the resolved config (every key) and exit")
     p.set_defaults(func=_train)
 
     p = commands.add_parser("eval", help="evaluate a checkpoint on a dataset split (single or multi-view)")
@@ -39,6 +40,7 @@ def register(commands, bench) -> None:
 
     p = bench.add_parser("train", help="loop overhead, data-wait share, cached linear-probe grid speed-up")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--quick", action="store_true", help="a small run that checks the benchmark, not the targets")
     p.set_defaults(func=_bench)
 
 
@@ -49,6 +51,13 @@ def _train(args: argparse.Namespace) -> int:
     from synapt.train.distributed import setup_distributed, teardown_distributed
 
     config = load_config(args.config, args.overrides)
+    if args.print_config:
+        import yaml
+
+        from synapt.config import config_to_dict
+
+        print(yaml.safe_dump(config_to_dict(config), sort_keys=False), end="")
+        return 0
     out = args.out or Path("runs") / (args.config.stem if args.config else "default")
     env = setup_distributed()
     try:
@@ -100,4 +109,4 @@ def _class_names(checkpoint: Path) -> list[str]:
 def _bench(args: argparse.Namespace) -> int:
     from synapt.train.benchmark import run_benchmark
 
-    return run_benchmark(as_json=args.json)
+    return run_benchmark(as_json=args.json, quick=args.quick)

@@ -68,12 +68,20 @@ def build_datasets(data: DataConfig, *, seed: int, num_clips: int, num_crops: in
     where = f"dataset {data.format} at {data.root}"
     for name, records in index.splits.items():
         check_labels(records, len(index.class_names), split=name, where=where)
+    # A missing file found now is one message; found mid-epoch it is a crash hours in.
+    missing = index.missing  # load_dataset checked every listed file once
+    if missing and data.on_error == "raise":
+        raise UserError(f"{where}: {len(missing)} listed videos are missing, e.g. {missing[0]}; "
+                        "fetch them, or set data.on_error=skip to train on the others")
+    index = index.drop_missing()
 
     def clips(records, *, train: bool, clips: int = 1, crops: int = 1):
         return VideoClipDataset(
             records, num_frames=data.num_frames, sampling=data.sampling, frame_interval=data.frame_interval,
             train=train, num_clips=clips, num_crops=crops, size=data.size, mean=data.mean, std=data.std,
             flip=data.flip and train, on_error=data.on_error, seed=seed,
+            # Left/right classes change label under a flip (or are never flipped).
+            flip_map=index.flip_map or None,
         )
 
     splits = index.splits

@@ -119,7 +119,8 @@ def evaluate_checkpoint(checkpoint: str | Path, *, root: str, data_format: str |
             f"checkpoint {checkpoint} was trained on {len(meta['class_names'])} ({meta['class_names'][:3]}...): "
             "fine-tune it on this dataset first (mode=finetune or linear_probe)")
     if split_name not in index.splits:
-        raise UserError(f"dataset {data.format} at {root} has no split '{split_name}' (it has {', '.join(index.splits)})")
+        raise UserError(f"dataset {data.format} at {root} has no split '{split_name}' "
+                        f"(it has {', '.join(index.splits)})")
     records = index.splits[split_name]
     check_labels(records, len(index.class_names), split=split_name, where=f"dataset {data.format} at {root}")
     dataset = VideoClipDataset(records, num_frames=meta["num_frames"], sampling=data.sampling,

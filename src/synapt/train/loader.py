@@ -10,9 +10,11 @@ order; evaluation uses the same sampler unshuffled so that ranks split videos th
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import random
+from collections.abc import Iterable
 
 import numpy as np
 import torch
@@ -65,10 +67,13 @@ class EpochSampler(Sampler[int]):
 
 class SeededItems(Dataset):
     """A dataset view whose item ``i`` in epoch ``e`` is drawn with every global RNG (torch,
-    numpy, python) seeded from (seed, e, i), then restored.
+    numpy, python) seeded from (seed, e, i).
 
-    Datasets that augment with the global RNGs thereby become a function of the index, not
-    of which worker loaded the item or what was loaded before it.
+    Datasets that augment with the global RNGs thereby become a function of the index, not of
+    which worker loaded the item or what was loaded before it. The torch RNG is restored
+    afterwards (dropout in the training step draws from it); numpy's and Python's are left
+    seeded by the last item, which is just as deterministic and saves 150 us per clip that
+    saving and restoring numpy's 2.5 KB state costs.
     """
 
     def __init__(self, dataset: Dataset, *, seed: int, epoch: int):
@@ -79,35 +84,40 @@ class SeededItems(Dataset):
 
     def __getitem__(self, index: int):
         item_seed = _mix(self.seed, self.epoch, int(index))
-        python_state, numpy_state = random.getstate(), np.random.get_state()
+        random.seed(item_seed)
+        np.random.seed(item_seed % 2**32)
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(item_seed)
-            random.seed(item_seed)
-            np.random.seed(item_seed % 2**32)
-            try:
-                return self.dataset[index]
-            finally:
-                random.setstate(python_state)
-                np.random.set_state(numpy_state)
+            # The CPU generator only: torch.manual_seed would also queue a CUDA seeding, which
+            # records a stack trace per call (a millisecond per clip).
+            torch.default_generator.manual_seed(item_seed)
+            return self.dataset[index]
 
 
 def epoch_loader(dataset: Dataset, *, batch_size: int, seed: int, epoch: int, shuffle: bool, rank: int = 0,
                  world_size: int = 1, skip_batches: int = 0, workers: int | None = None,
-                 pin_memory: bool = False) -> DataLoader:
-    """A DataLoader over this rank's share of one epoch, resuming after ``skip_batches``.
+                 pin_memory: bool = False) -> Iterable:
+    """Batches of this rank's share of one epoch, resuming after ``skip_batches``.
 
     Args:
         batch_size: clips per batch on this rank.
         seed, epoch: fix the order and the augmentation of every item.
         skip_batches: batches of this epoch already consumed (from a checkpoint).
         workers: loader processes (None: :func:`default_workers`; 0: load in this process).
+
+    Returns:
+        A DataLoader, or an iterator over one that drops the first few batches (see below).
     """
     if hasattr(dataset, "set_epoch"):
         dataset.set_epoch(epoch)
-    sampler = EpochSampler(len(dataset), seed=seed, epoch=epoch, shuffle=shuffle, rank=rank,
-                           world_size=world_size, skip=skip_batches * batch_size)
     workers = default_workers() if workers is None else workers
-    return DataLoader(
+    # DataLoader hands batch j to worker j % workers, and a dataset may mix its worker's seed
+    # into its augmentation (VideoClipDataset does). So a resume restarts at the last batch
+    # that went to worker 0 and drops the few before the checkpoint: every remaining batch is
+    # then loaded by the same worker, with the same seed, as without the interruption.
+    restart = skip_batches - skip_batches % max(1, workers)
+    sampler = EpochSampler(len(dataset), seed=seed, epoch=epoch, shuffle=shuffle, rank=rank,
+                           world_size=world_size, skip=restart * batch_size)
+    loader = DataLoader(
         SeededItems(dataset, seed=seed, epoch=epoch),
         batch_size=batch_size,
         sampler=sampler,
@@ -116,11 +126,15 @@ def epoch_loader(dataset: Dataset, *, batch_size: int, seed: int, epoch: int, sh
         worker_init_fn=_one_thread if workers > 0 else None,
         pin_memory=pin_memory,
         # A private generator: creating the loader's iterator would otherwise draw its worker
-        # base seed from the global torch RNG and shift dropout after a resume.
+        # base seed from the global torch RNG and shift dropout after a resume. Seeded by
+        # (seed, epoch, rank), the workers get the same seeds after a resume as before.
         generator=torch.Generator().manual_seed(_mix(seed, epoch, rank)),
         persistent_workers=False,
         prefetch_factor=4 if workers > 0 else None,
     )
+    if restart == skip_batches:
+        return loader
+    return itertools.islice(loader, skip_batches - restart, None)
 
 
 def _collate_for(dataset: Dataset):
@@ -139,5 +153,10 @@ def _one_thread(_worker_id: int) -> None:
 
 
 def _mix(*numbers: int) -> int:
-    """A 63-bit seed from several ints (numpy's SeedSequence hashes them well)."""
-    return int(np.random.SeedSequence([abs(int(n)) for n in numbers]).generate_state(2, np.uint64)[0] >> 1)
+    """A 63-bit seed from several ints: splitmix64 folded over them (fast, well spread)."""
+    state = 0x9E3779B97F4A7C15
+    for number in numbers:
+        state = (state ^ (int(number) & 0xFFFFFFFFFFFFFFFF)) * 0xBF58476D1CE4E5B9 & 0xFFFFFFFFFFFFFFFF
+        state = (state ^ (state >> 31)) * 0x94D049BB133111EB & 0xFFFFFFFFFFFFFFFF
+        state ^= state >> 29
+    return state >> 1

@@ -34,7 +34,8 @@ from synapt.train.modes import ModelBuilder, prepare_model, set_train_mode
 from synapt.train.precision import autocast, grad_scaler, resolve_precision
 
 # Keys that may change between a run and its resume: they do not change what is computed.
-RESUMABLE_CHANGES = ("data.workers", "data.root", "eval.batch_size")
+# (data.workers is not one: a dataset may seed its augmentation with its worker's seed.)
+RESUMABLE_CHANGES = ("data.root", "eval.batch_size")
 
 
 class TrainingDiverged(UserError):
@@ -81,8 +82,8 @@ def train(config: TrainConfig, *, out_dir: str | Path, resume: bool = False, dat
         datasets = build_datasets(config.data, seed=config.seed, num_clips=config.eval.num_clips,
                                   num_crops=config.eval.num_crops)
     if datasets.train is None:
-        raise UserError(f"dataset at {config.data.root or '(given)'} has no '{config.data.train_split}' split to train on "
-                        f"(set data.train_split)")
+        raise UserError(f"dataset at {config.data.root or '(given)'} has no '{config.data.train_split}' split "
+                        "to train on (set data.train_split)")
     num_classes = len(datasets.class_names)
 
     if resume and not last_path.is_file():
@@ -110,8 +111,9 @@ def train(config: TrainConfig, *, out_dir: str | Path, resume: bool = False, dat
     steps_per_epoch = batches_per_epoch(len(datasets.train), batch_size=batch_size, world_size=env.world_size)
     total_steps = config.schedule.epochs * steps_per_epoch
     warmup_steps = round(config.schedule.warmup_epochs * steps_per_epoch)
-    schedule = {"kind": "warmup_cosine", "base_lr": config.optim.lr, "warmup_steps": warmup_steps,
-                "total_steps": total_steps, "min_lr": config.schedule.min_lr}
+    lr_args = {"base_lr": config.optim.lr, "warmup_steps": warmup_steps, "total_steps": total_steps,
+               "min_lr": config.schedule.min_lr}
+    schedule = {"kind": "warmup_cosine", **lr_args}  # all the schedule state there is: lr_at is pure
     meta = make_meta(arch=config.model.name, num_frames=config.data.num_frames, mean=config.data.mean,
                      std=config.data.std, class_names=datasets.class_names, mode=config.mode,
                      size=config.data.size)
@@ -166,7 +168,7 @@ def train(config: TrainConfig, *, out_dir: str | Path, resume: bool = False, dat
         return result
 
     best_weights = None  # best-on-val weights in memory, so no rank reads a file rank 0 is writing
-    lr = lr_at(step, **{k: schedule[k] for k in ("base_lr", "warmup_steps", "total_steps", "min_lr")})
+    lr = lr_at(step, **lr_args)
     val_protocol = datasets.protocols.get("val") or view_protocol(
         config.data, split=config.data.val_split, num_clips=1, num_crops=1)
     for epoch in range(epoch, config.schedule.epochs):
@@ -187,14 +189,15 @@ def train(config: TrainConfig, *, out_dir: str | Path, resume: bool = False, dat
                 waited_from = time.perf_counter()
                 continue
             video, label, _ = batch
-            lr = lr_at(step, **{k: schedule[k] for k in ("base_lr", "warmup_steps", "total_steps", "min_lr")})
+            lr = lr_at(step, **lr_args)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            video = video.to(env.device, non_blocking=True)
-            label = label.to(env.device, non_blocking=True)
+            # Checked on the CPU copy: a GPU would only say "device-side assert triggered".
             if label.min() < 0 or label.max() >= num_classes:
                 raise UserError(f"label {int(label.max())} is outside the {num_classes}-way head; "
                                 "the dataset's labels do not match its class list")
+            video = video.to(env.device, non_blocking=True)
+            label = label.to(env.device, non_blocking=True)
 
             with autocast(precision, env.device):
                 logits = model(video)

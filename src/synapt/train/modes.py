@@ -27,7 +27,8 @@ def default_builder() -> ModelBuilder:
     return build_model
 
 
-def prepare_model(config: ModelConfig, *, mode: str, num_classes: int, builder: ModelBuilder | None = None) -> nn.Module:
+def prepare_model(config: ModelConfig, *, mode: str, num_classes: int,
+                  builder: ModelBuilder | None = None) -> nn.Module:
     """Build the network for ``mode`` and load its starting weights.
 
     Args:
@@ -99,7 +100,8 @@ def _from_checkpoint(config: ModelConfig, *, builder: ModelBuilder, options: dic
     weights = model_state_dict(state, path=path)
     meta = state.get("meta", {})
     if meta.get("arch") and meta["arch"] != config.name:
-        raise UserError(f"checkpoint {path} is a {meta['arch']}, but model.name is {config.name}: set model.name={meta['arch']}")
+        raise UserError(f"checkpoint {path} is a {meta['arch']}, but model.name is {config.name}: "
+                        f"set model.name={meta['arch']}")
     if "fc.weight" not in weights:
         raise UserError(f"checkpoint {path} has no 'fc.weight'; is it a synapt checkpoint? (set model.weights_source)")
     model = builder(config.name, int(weights["fc.weight"].shape[0]), **options)

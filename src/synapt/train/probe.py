@@ -16,6 +16,7 @@ records) and the view protocol, so a stale cache can never be read for other dat
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -87,15 +88,20 @@ def cached_features(model: nn.Module, dataset: Dataset, *, path: Path, env: Dist
     return result
 
 
-def cache_key(*, checkpoint: str | Path, dataset_id: dict, protocol: dict, arch: dict) -> str:
-    """A hex digest naming one (checkpoint bytes, dataset, view protocol, architecture) combination."""
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (the checkpoint a cache belongs to), read in 1 MiB chunks."""
     digest = hashlib.sha256()
-    with open(checkpoint, "rb") as handle:
+    with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
-    digest.update(json.dumps({"v": CACHE_VERSION, "data": dataset_id, "protocol": protocol, "arch": arch},
-                             sort_keys=True, default=str).encode())
-    return digest.hexdigest()[:24]
+    return digest.hexdigest()
+
+
+def cache_key(*, checkpoint_digest: str, dataset_id: dict, protocol: dict, arch: dict) -> str:
+    """A hex digest naming one (checkpoint bytes, dataset, view protocol, architecture) combination."""
+    text = json.dumps({"v": CACHE_VERSION, "checkpoint": checkpoint_digest, "data": dataset_id, "protocol": protocol,
+                       "arch": arch}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def dataset_fingerprint(dataset: Dataset) -> str:
@@ -117,8 +123,6 @@ def train_head(features: torch.Tensor, labels: torch.Tensor, *, num_classes: int
         epochs: passes over the samples; the cosine runs over all their steps.
         dropout: applied to the features, as the model's own head does.
     """
-    from synapt.train.loop import lr_at
-
     if features.dim() == 3:
         views = features.shape[1]
         features = rearrange(features, "n v d -> (n v) d")
@@ -131,6 +135,27 @@ def train_head(features: torch.Tensor, labels: torch.Tensor, *, num_classes: int
     optimizer = torch.optim.SGD(head.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     steps_per_epoch = -(-len(labels) // batch_size)
     total = epochs * steps_per_epoch
+    with _one_thread():
+        _fit(head, optimizer, features, labels, generator=generator, batch_size=batch_size, epochs=epochs,
+             lr=lr, total=total, dropout=dropout)
+    return head
+
+
+@contextlib.contextmanager
+def _one_thread():
+    # A linear head's matmuls are microseconds: with several threads each op waits for
+    # workers to wake (milliseconds on a busy machine), so one thread is 10-50x faster here.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit(head, optimizer, features, labels, *, generator, batch_size, epochs, lr, total, dropout) -> None:
+    from synapt.train.loop import lr_at
+
     step = 0
     for _ in range(epochs):
         order = torch.randperm(len(labels), generator=generator)
@@ -147,7 +172,6 @@ def train_head(features: torch.Tensor, labels: torch.Tensor, *, num_classes: int
             loss.backward()
             optimizer.step()
             step += 1
-    return head
 
 
 @torch.no_grad()
@@ -170,7 +194,9 @@ def probe_grid(train: dict, val: dict | None, *, num_classes: int, lrs: list[flo
     for lr, batch_size, weight_decay in itertools.product(lrs, batch_sizes, weight_decays):
         head = train_head(train["features"], train["labels"], num_classes=num_classes, lr=lr, batch_size=batch_size,
                           weight_decay=weight_decay, epochs=epochs, seed=seed, dropout=dropout)
-        scores = None if val is None else classification_metrics(head_scores(head, val["features"]), val["labels"].numpy())
+        scores = None
+        if val is not None:
+            scores = classification_metrics(head_scores(head, val["features"]), val["labels"].numpy())
         results.append({"lr": lr, "batch_size": batch_size, "weight_decay": weight_decay, "head": head, "val": scores})
     return results
 
@@ -195,8 +221,10 @@ def run_cached_probe(config: TrainConfig, *, out_dir: Path, datasets: Datasets, 
     dataset_id = {"format": config.data.format, "root": config.data.root, "annotations": config.data.annotations,
                   "split": config.data.split}
 
+    checkpoint_digest = file_digest(config.model.weights)
+
     def features(split: str, dataset: Dataset, protocol: dict) -> dict:
-        key = cache_key(checkpoint=config.model.weights, arch=arch, protocol=protocol,
+        key = cache_key(checkpoint_digest=checkpoint_digest, arch=arch, protocol=protocol,
                         dataset_id={**dataset_id, "name": split, "records": dataset_fingerprint(dataset)})
         return cached_features(model, dataset, path=cache_dir / f"{split}-{key}.pt", env=env,
                                batch_size=config.eval.batch_size, workers=config.data.workers,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from synapt.train.loader import batches_per_epoch, epoch_loader, epoch_order, rank_share
 
-from .tinyvideo import ToyClips
+from tinyvideo import ToyClips
 
 
 def test_epoch_order_is_a_function_of_seed_and_epoch():
@@ -36,6 +37,18 @@ def test_skipping_batches_gives_the_same_later_batches_whatever_the_workers():
     for (v1, l1, i1), (v2, l2, i2) in zip(whole[2:], resumed):
         assert torch.equal(i1, i2) and torch.equal(l1, l2)
         assert torch.equal(v1, v2)  # the random flip is re-drawn identically
+
+
+@pytest.mark.parametrize("skip", [1, 2, 3])
+def test_resume_keeps_each_batch_on_its_worker(skip):
+    # A dataset that mixes the worker's seed into its augmentation still resumes exactly.
+    data = ToyClips(14, size=8, worker_seeded=True)
+    options = dict(batch_size=2, seed=5, epoch=1, shuffle=True, workers=2)
+    whole = _all_batches(epoch_loader(data, **options))
+    resumed = _all_batches(epoch_loader(data, skip_batches=skip, **options))
+    assert len(resumed) == len(whole) - skip
+    for (v1, _, i1), (v2, _, i2) in zip(whole[skip:], resumed):
+        assert torch.equal(i1, i2) and torch.equal(v1, v2)
 
 
 def test_loading_does_not_touch_the_global_rng():

@@ -14,7 +14,7 @@ from synapt.train.distributed import DistEnv
 from synapt.train.loop import train
 from synapt.train.probe import extract_features, head_scores, train_head
 
-from .tinyvideo import TinyVideoNet, ToyClips, tiny_builder, toy_datasets
+from tinyvideo import TinyVideoNet, ToyClips, tiny_builder, toy_datasets
 
 
 def test_features_are_forward_features_per_view():
@@ -78,3 +78,15 @@ def test_grid_without_val_refuses_to_select_on_test(tmp_path, tiny_config):
     datasets.val = None
     with pytest.raises(UserError, match="needs a 'val' split to select on"):
         train(config, out_dir=tmp_path / "lp", datasets=datasets, builder=tiny_builder, progress=False)
+
+
+def test_cache_key_changes_with_checkpoint_data_and_view():
+    from synapt.train.probe import cache_key
+
+    base = dict(checkpoint_digest="abc", dataset_id={"root": "/d", "name": "train"},
+                protocol={"size": 112, "num_clips": 1}, arch={"name": "tsn_tiny"})
+    key = cache_key(**base)
+    assert cache_key(**base) == key
+    assert cache_key(**{**base, "checkpoint_digest": "abd"}) != key
+    assert cache_key(**{**base, "dataset_id": {"root": "/d", "name": "val"}}) != key
+    assert cache_key(**{**base, "protocol": {"size": 112, "num_clips": 3}}) != key

@@ -14,7 +14,7 @@ import torch
 from synapt.train.checkpoint import load_checkpoint
 from synapt.train.loop import train
 
-from .tinyvideo import tiny_builder, toy_datasets
+from tinyvideo import tiny_builder, toy_datasets
 
 JOB = Path(__file__).with_name("ddp_job.py")
 
@@ -50,3 +50,34 @@ def test_two_processes_match_one(tmp_path, tiny_config):
     epochs_two = [json.loads(l) for l in (tmp_path / "two" / "loop" / "log.jsonl").read_text().splitlines()]
     assert [e["step"] for e in epochs_one] == [3, 3, 6, 6, 6] == [e["step"] for e in epochs_two]
     assert epochs_two[0]["clips"] == 24
+
+
+@pytest.mark.slow
+def test_torchrun_eval_of_real_clips_matches_one_process(tmp_path):
+    from synapt.config import config_to_dict, load_config
+    from synapt.models import build_model
+    from synapt.train.benchmark import write_toy_videos
+    from synapt.train.checkpoint import make_meta, save_checkpoint
+
+    # 9 test videos over 2 ranks: one rank gets a padding copy that must be counted once.
+    root = tmp_path / "data"
+    write_toy_videos(root, num_classes=3, per_class=5, frames=8, height=32, width=40, splits=("train", "test", "test"))
+    torch.manual_seed(0)
+    config = load_config(None, ["model.name=tsn_tiny", "data.num_frames=4", "data.size=32", "data.workers=0"])
+    checkpoint = tmp_path / "model.pt"
+    save_checkpoint(checkpoint, {"model": build_model("tsn_tiny", 3).state_dict(), "config": config_to_dict(config),
+                                 "meta": make_meta(arch="tsn_tiny", num_frames=4, mean=config.data.mean,
+                                                   std=config.data.std, class_names=["class_0", "class_1", "class_2"],
+                                                   mode="pretrain", size=32)})
+    command = ["-m", "synapt.cli", "eval", "--checkpoint", str(checkpoint), "--data", str(root), "--clips", "2",
+               "--crops", "3", "--batch-size", "2", "--workers", "0"]
+    _run([sys.executable, *command, "--out", str(tmp_path / "one")])
+    _run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", *command,
+          "--out", str(tmp_path / "two")])
+    one = json.loads((tmp_path / "one" / "eval_test.json").read_text())
+    two = json.loads((tmp_path / "two" / "eval_test.json").read_text())
+    assert one["num_videos"] == two["num_videos"] == 9
+    for key in ("top1", "top5", "mean_class_accuracy"):
+        assert one[key] == pytest.approx(two[key]), key
+    assert json.loads((tmp_path / "one" / "confusion_test.json").read_text())["matrix"] == \
+        json.loads((tmp_path / "two" / "confusion_test.json").read_text())["matrix"]

@@ -88,3 +88,21 @@ def test_round_trip_and_differing_keys():
     other = config_to_dict(load_config(None, ["optim.lr=0.2", "seed=3", "model.options={width: 4}"]))
     assert differing_keys(config_to_dict(config), other) == ["optim.lr", "seed"]
     assert "model.options" in flatten(config_to_dict(TrainConfig()))
+
+
+def test_every_example_config_loads():
+    from pathlib import Path
+
+    configs = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"))
+    assert len(configs) >= 5
+    modes = {load_config(path).mode for path in configs}
+    assert modes == {"pretrain", "finetune", "linear_probe", "scratch"}
+
+
+def test_print_config_shows_the_resolved_keys(capsys):
+    from synapt.cli import main
+
+    assert main(["train", "optim.lr=0.5", "mode=scratch", "--print-config"]) == 0
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["optim"]["lr"] == 0.5 and printed["mode"] == "scratch"
+    assert load_config(None, ["optim.lr=0.5", "mode=scratch"]) == config_from_dict(printed)
