@@ -327,12 +327,24 @@ def _run(todo: list[ClipTask], out: Path, *, workers: int, progress: bool, ray_a
                 bar.update(1)
         else:
             import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+            from concurrent.futures.process import BrokenProcessPool
 
-            # spawn: a forked child would inherit the parent's OpenGL state.
+            # spawn: a forked child would inherit the parent's OpenGL state. An executor, not
+            # multiprocessing.Pool: a Pool replaces a worker that dies and waits forever for
+            # its task, where an executor reports the broken pool.
             ctx = mp.get_context("spawn")
-            with ctx.Pool(workers, initializer=_worker_init) as pool:
-                for _ in pool.imap_unordered(_run_task_star, [(t, str(out)) for t in todo], chunksize=2):
-                    bar.update(1)
+            try:
+                with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init) as pool:
+                    for future in as_completed([pool.submit(run_task, t, str(out)) for t in todo]):
+                        future.result()
+                        bar.update(1)
+            except BrokenProcessPool:
+                raise UserError(
+                    f"a generation worker died (out of memory, a crash in the renderer, or a script that calls "
+                    f"generate_dataset with workers > 1 outside `if __name__ == '__main__':`); the finished "
+                    f"clips in {out} are kept: rerun the same command to resume"
+                ) from None
     finally:
         bar.close()
 
