@@ -42,3 +42,40 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     with atomic_open(path, "w") as handle:
         handle.write(text)
+
+
+def torch_load_safely(path: str | os.PathLike, *, what: str = "checkpoint"):
+    """``torch.load(path, weights_only=True)`` with one-line errors for the ways it fails.
+
+    A file that pickles Python objects (callables, classes) is refused and the objects are
+    named, without running any of them; a missing or truncated file says so.
+
+    Args:
+        what: how the error names the file ("checkpoint", "weights file").
+    """
+    import pickle
+    import re
+
+    import torch
+
+    from synapt.errors import UserError
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{what} {path} not found")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        found = re.search(r"GLOBAL (\S+) was not an allowed global", str(err))
+        if not found:  # not a pickle of objects at all: junk or a foreign format
+            raise UserError(f"{what} {path} cannot be read (not a PyTorch file: {str(err).splitlines()[0][:80]})") from None
+        try:  # lists every global the pickle names, without running any of them
+            culprits = ", ".join(torch.serialization.get_unsafe_globals_in_checkpoint(path))
+        except Exception:  # noqa: BLE001 (older torch, odd archive): the first culprit is enough
+            culprits = found.group(1)
+        raise UserError(
+            f"{what} {path} holds pickled Python objects ({culprits}) that weights_only=True loading refuses; "
+            "re-save only the tensors (torch.save(model.state_dict(), ...)) from a source you trust"
+        ) from None
+    except (RuntimeError, EOFError, OSError) as err:
+        raise UserError(f"{what} {path} cannot be read ({str(err).splitlines()[0]}); is it truncated?") from None

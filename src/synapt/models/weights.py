@@ -29,7 +29,6 @@ unpickle code is refused.
 
 from __future__ import annotations
 
-import pickle
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +37,7 @@ import torch
 from torch import nn
 
 from synapt.errors import UserError
+from synapt.io import torch_load_safely
 from synapt.models.inflate import inflate_state_dict
 from synapt.models.resnet3d import ResNet3d
 from synapt.models.timesformer import TimeSformer, resize_pos_embed, resize_time_embed
@@ -208,25 +208,7 @@ def read_checkpoint(path: str | Path) -> StateDict:
     (DeiT, synapt checkpoints); a bare state_dict is returned as is.
     """
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"weights file {path} not found")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        found = re.search(r"GLOBAL (\S+) was not an allowed global", str(err))
-        if not found:
-            raise UserError(f"{path}: not a readable PyTorch weights file ({str(err).splitlines()[0]})") from None
-        try:  # lists every global the pickle names, without running any of them
-            culprits = torch.serialization.get_unsafe_globals_in_checkpoint(path)
-        except Exception:  # noqa: BLE001 (older torch, odd archive): the first culprit is enough
-            culprits = [found.group(1)]
-        raise UserError(
-            f"{path}: refused to load: the file pickles Python objects ({', '.join(culprits)}) that "
-            "weights-only loading does not allow; re-save just the tensors with "
-            "torch.save(model.state_dict(), ...) from a source you trust"
-        ) from None
-    except (RuntimeError, EOFError, OSError) as err:
-        raise UserError(f"{path}: not a readable PyTorch weights file ({err})") from None
+    obj = torch_load_safely(path, what="weights file")
     if isinstance(obj, dict):
         for container in ("state_dict", "model_state", "model"):
             inner = obj.get(container)

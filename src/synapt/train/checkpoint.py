@@ -14,7 +14,6 @@ pickled callable is refused, never executed.
 from __future__ import annotations
 
 import io
-import pickle
 import random
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ import torch
 
 from synapt import __version__
 from synapt.errors import UserError
-from synapt.io import atomic_write_bytes
+from synapt.io import atomic_write_bytes, torch_load_safely
 
 CHECKPOINT_VERSION = 1
 
@@ -47,20 +46,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         UserError: the file is missing, truncated, or carries pickled Python objects.
     """
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"checkpoint {path} not found")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        first = str(err).strip().splitlines()
-        detail = next((line for line in first if "GLOBAL" in line or "Unsupported" in line), first[0] if first else "")
-        raise UserError(
-            f"checkpoint {path} holds pickled Python objects, not only tensors and plain data "
-            f"({detail.strip()}); synapt loads checkpoints with weights_only=True and refuses it: "
-            "re-save it as a dict of state_dicts"
-        ) from None
-    except (RuntimeError, EOFError, OSError) as err:
-        raise UserError(f"checkpoint {path} cannot be read ({str(err).splitlines()[0]}); is it truncated?") from None
+    state = torch_load_safely(path, what="checkpoint")
     if not isinstance(state, dict):
         raise UserError(f"checkpoint {path} is a {type(state).__name__}, expected a dict with a 'model' state_dict")
     return state
