@@ -66,13 +66,13 @@ def torch_load_safely(path: str | os.PathLike, *, what: str = "checkpoint"):
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        found = re.search(r"GLOBAL (\S+) was not an allowed global", str(err))
-        if not found:  # not a pickle of objects at all: junk or a foreign format
-            raise UserError(f"{what} {path} cannot be read (not a PyTorch file: {str(err).splitlines()[0][:80]})") from None
-        try:  # lists every global the pickle names, without running any of them
+        try:  # names every global the pickle refers to, without running any of them
             culprits = ", ".join(torch.serialization.get_unsafe_globals_in_checkpoint(path))
-        except Exception:  # noqa: BLE001 (older torch, odd archive): the first culprit is enough
-            culprits = found.group(1)
+        except Exception:  # noqa: BLE001 (not a zip archive, odd torch): fall back on the message
+            found = re.search(r"GLOBAL (\S+)", str(err))
+            culprits = found.group(1) if found else ""
+        if not culprits:  # not a pickle of objects at all: junk or a foreign format
+            raise UserError(f"{what} {path} cannot be read (not a PyTorch tensor file); is it truncated?") from None
         raise UserError(
             f"{what} {path} holds pickled Python objects ({culprits}) that weights_only=True loading refuses; "
             "re-save only the tensors (torch.save(model.state_dict(), ...)) from a source you trust"
