@@ -60,7 +60,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"synapt: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("synapt: interrupted; rerun the same command to resume", file=sys.stderr)
+        # Every long command keeps what it finished: generate, sweep and benchmark pick up where
+        # they stopped when rerun as they were; a training run continues with --resume.
+        resume = " with --resume" if args.command == "train" else ""
+        print(f"synapt: interrupted; finished work is kept: rerun the same command{resume} to continue",
+              file=sys.stderr)
         return 130
     return int(code or 0)
 
