@@ -35,6 +35,9 @@ def test_table1_layout_and_scratch_has_no_lp_row():
     assert [l.split(" | ")[1:3] for l in lines] == [
         ["synthetic", "FT"], ["synthetic", "LP"], ["context_biased", "FT"], ["context_biased", "LP"], ["scratch", "FT"]]
     assert "| tsn_tiny | synthetic | FT | 70.0 [65.0, 75.0] | 50.0 [45.0, 55.0] |" in text
+    marked = table1(results_fixture()["rows"], chance={"motion": 0.125, "context": 0.5})
+    # context's interval [45, 55] reaches its 50% chance level; motion's [65, 75] does not.
+    assert "| tsn_tiny | synthetic | FT | 70.0 [65.0, 75.0] | 50.0 [45.0, 55.0] † |" in marked
 
 
 def test_table2_prints_nats_and_bits():

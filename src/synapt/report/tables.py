@@ -11,11 +11,12 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f}"
 
 
-def _cell(row: dict | None) -> str:
+def _cell(row: dict | None, chance: float | None = None) -> str:
     if row is None:
         return "–"
     ci = row.get("top1_ci")
-    return f"{_pct(row['top1'])} [{_pct(ci[0])}, {_pct(ci[1])}]" if ci else _pct(row["top1"])
+    text = f"{_pct(row['top1'])} [{_pct(ci[0])}, {_pct(ci[1])}]" if ci else _pct(row["top1"])
+    return text + " †" if ci and chance is not None and ci[0] <= chance else text
 
 
 def pretrain_order(rows: list[dict]) -> list[str]:
@@ -26,13 +27,16 @@ def pretrain_order(rows: list[dict]) -> list[str]:
     return known + real + (["scratch"] if "scratch" in names else [])
 
 
-def table1(rows: list[dict], suite_names: dict[str, str] | None = None) -> str:
+def table1(rows: list[dict], suite_names: dict[str, str] | None = None,
+           chance: dict[str, float] | None = None) -> str:
     """FT and LP top-1 per downstream suite (columns) per pre-training (rows), for each model.
 
-    Each cell is the top-1 accuracy in percent with its 95% bootstrap interval over test clips.
+    Each cell is the top-1 accuracy in percent with its 95% bootstrap interval over test clips,
+    marked † when that interval reaches down to chance (``chance[suite]``, a fraction).
     Scratch has no linear-probe row: a probe on random features measures nothing useful.
     """
     suite_names = suite_names or {}
+    chance = chance or {}
     suites = list(dict.fromkeys(r["downstream"] for r in rows))
     by_key = {(r["model"], r["pretrain"], r["mode"], r["downstream"]): r for r in rows}
     lines = []
@@ -44,7 +48,8 @@ def table1(rows: list[dict], suite_names: dict[str, str] | None = None) -> str:
                 cells = [by_key.get((model, pretrain, mode, s)) for s in suites]
                 if all(c is None for c in cells):
                     continue
-                lines.append("| " + " | ".join([model, pretrain, mode.upper(), *map(_cell, cells)]) + " |")
+                shown = [_cell(c, chance.get(s)) for c, s in zip(cells, suites)]
+                lines.append("| " + " | ".join([model, pretrain, mode.upper(), *shown]) + " |")
         lines.append("")
     return "\n".join(lines)
 
