@@ -1,6 +1,9 @@
 """Sweeps: grid expansion, selection on val, resume, failures, process pools."""
 
 import json
+import os
+import sys
+from pathlib import Path
 
 import pytest
 from sweep_trials import logistic_trial
@@ -59,3 +62,19 @@ def test_process_pool_gives_the_same_results(tmp_path):
     one = run_sweep(BASE, SPACE, tmp_path / "a", trial_fn=logistic_trial, progress=False)
     two = run_sweep(BASE, SPACE, tmp_path / "b", trial_fn=logistic_trial, workers=2, progress=False)
     assert [t.result for t in one.trials] == [t.result for t in two.trials]
+
+
+@pytest.mark.slow
+def test_ray_gives_the_same_results_as_local(tmp_path):
+    ray = pytest.importorskip("ray")
+    local = run_sweep(BASE, SPACE, tmp_path / "a", trial_fn=logistic_trial, progress=False)
+    # In real use the trial function is synapt's own (importable on every node); this test's
+    # lives beside it, so the local cluster's workers get the test folder on their path.
+    ray.init(address="local", log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), *sys.path])}})
+    try:
+        on_ray = run_sweep(BASE, SPACE, tmp_path / "b", trial_fn=logistic_trial, ray_address="local", progress=False)
+    finally:
+        ray.shutdown()
+    assert [t.result for t in local.trials] == [t.result for t in on_ray.trials]
+    assert on_ray.best.point == local.best.point
