@@ -1,8 +1,12 @@
 import json
+import math
 
 from test_curate import make_source
 
+import pytest
+
 from synapt.cli import main
+from synapt.errors import UserError
 
 
 def test_curate_command(tmp_path, capsys):
@@ -24,3 +28,80 @@ def test_curate_command_bad_map_is_one_line(tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "manifest.jsonl not found" in err
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """3 classes x 10 clips of real generated H.264 (the manifest puts index 8 in val, 9 in test)."""
+    from synapt.sim import generate_dataset
+
+    root = tmp_path_factory.mktemp("gen") / "data"
+    return generate_dataset(root, classes="clap,squat,drop_object", per_class=10, frames=4, size=32, seed=3,
+                            progress=False)
+
+
+def test_bias_command_with_a_torchvision_layout_encoder(generated, tmp_path, capsys):
+    import torch
+
+    from synapt.models import build_model
+
+    weights = tmp_path / "resnet_tiny_imagenet.pth"
+    torch.save(build_model("resnet_tiny", num_classes=1000).state_dict(), weights)
+    code = main(["bias", "--data", f"synapt:{generated}", "--encoder", "tsn_tiny", "--weights", str(weights),
+                 "--frames", "2", "--size", "32", "--out", str(tmp_path / "bias"), "--json"])
+    assert code == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["M_rnd"] == pytest.approx(1 / 3)
+    if row["M"] > 0:
+        assert row["B"] == pytest.approx(math.log(row["M"] * 3))
+    else:  # no test clip right: B = ln(0) is minus infinity, reported as null
+        assert row["B"] is None
+    assert (tmp_path / "bias" / "run" / "confusion_test.json").is_file()
+
+
+def test_bias_command_refuses_a_missing_weights_file(generated, capsys):
+    assert main(["bias", "--data", f"synapt:{generated}", "--weights", "/nope/resnet50.pth"]) == 2
+    assert "--weights /nope/resnet50.pth not found" in capsys.readouterr().err
+
+
+def test_sweep_command_runs_the_grid_and_skips_finished_trials(generated, tmp_path, capsys):
+    (tmp_path / "train.yaml").write_text(
+        f"mode: pretrain\ndata: {{format: synapt, root: {generated}, num_frames: 2, size: 32, flip: false, workers: 0}}\n"
+        "model: {name: tsn_tiny}\noptim: {batch_size: 8}\nschedule: {epochs: 1}\n")
+    (tmp_path / "sweep.yaml").write_text("base: train.yaml\ngrid: {optim.lr: [0.01, 0.05]}\nselect: val.top1\n")
+    args = ["sweep", "--config", str(tmp_path / "sweep.yaml"), "--out", str(tmp_path / "sw"), "--json"]
+    assert main(args) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert [t["point"] for t in first["trials"]] == [{"optim.lr": 0.01}, {"optim.lr": 0.05}]
+    assert all(t["result"]["test"]["num_videos"] == 3 for t in first["trials"])
+    stamps = sorted(p.stat().st_mtime_ns for p in (tmp_path / "sw").glob("trials/*/result.json"))
+    assert main(args) == 0
+    assert sorted(p.stat().st_mtime_ns for p in (tmp_path / "sw").glob("trials/*/result.json")) == stamps
+
+
+def test_sweep_config_with_an_unknown_key_is_one_line(tmp_path, capsys):
+    (tmp_path / "sweep.yaml").write_text("base: train.yaml\ngird: {optim.lr: [0.1]}\n")
+    assert main(["sweep", "--config", str(tmp_path / "sweep.yaml")]) == 2
+    assert "unknown key 'gird'" in capsys.readouterr().err
+
+
+def test_real_datasets_join_the_plan_and_are_indexed_first(generated, tmp_path):
+    from synapt.bench.benchmark import run_benchmark
+    from synapt.bench.presets import with_real_datasets
+    from test_benchmark import micro_preset
+
+    # A "real" downstream dataset in the one-folder-per-class format, made of real H.264 files.
+    real = tmp_path / "real"
+    for video in generated.glob("videos/*/*.mp4"):
+        (real / video.parent.name).mkdir(parents=True, exist_ok=True)
+        (real / video.parent.name / video.name).symlink_to(video)
+    preset = with_real_datasets(micro_preset(), {"downstream": {"myreal": {"format": "folder", "root": str(real)}}})
+    plan = run_benchmark(preset, tmp_path / "bench", dry_run=True, progress=False)
+    names = {stage["name"] for stage in plan["plan"]}
+    assert {"transfer-synthetic-myreal-ft-tsn_tiny", "transfer-scratch-myreal-scratch-tsn_tiny",
+            "bias-probe-myreal"} <= names
+    missing = with_real_datasets(micro_preset(), {"downstream": {"ucf": {"format": "ucf101", "root": str(tmp_path / "no")}}})
+    with pytest.raises(UserError):
+        run_benchmark(missing, tmp_path / "bench2", dry_run=True, progress=False)
+    with pytest.raises(UserError, match="needs 'format' and 'root'"):
+        with_real_datasets(micro_preset(), {"downstream": {"ucf": {"root": "/x"}}})

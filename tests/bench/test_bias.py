@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from synapt.bench.bias import (
+    bias_or_none,
     bias_ranked_subsets,
     fit_linear_probe,
     representation_bias,
@@ -50,3 +51,8 @@ def test_bias_ranked_subsets_go_from_low_to_high():
 
 def test_transfer_ratio():
     assert transfer_ratio(0.6, 0.4) == pytest.approx(1.5)
+
+
+def test_bias_is_undefined_when_no_clip_is_right():
+    assert bias_or_none(0.0, 10) == (None, None)
+    assert bias_or_none(0.5, 10) == pytest.approx((math.log(5), math.log2(5)))

@@ -46,6 +46,13 @@ class ProbeResult:
     train_accuracy: float
 
 
+def bias_or_none(accuracy: float, num_classes: int) -> tuple[float | None, float | None]:
+    """(B in nats, B in bits), or (None, None) when no clip was right: B would be minus infinity."""
+    if accuracy <= 0.0:
+        return None, None
+    return representation_bias(accuracy, num_classes), representation_bias_bits(accuracy, num_classes)
+
+
 def representation_bias_bits(accuracy: float, num_classes: int) -> float:
     """The same bias in bits, log2(M / M_rnd): the unit the paper's Table 2 appears to use."""
     return representation_bias(accuracy, num_classes) / math.log(2)

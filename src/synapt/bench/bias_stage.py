@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synapt.bench.bias import bias_ranked_subsets, representation_bias, representation_bias_bits
+from synapt.bench.bias import bias_or_none, bias_ranked_subsets
 from synapt.bench.presets import Preset
 from synapt.io import atomic_write_text
 
@@ -130,9 +130,10 @@ def measure_bias(run, *, dataset: str, data_root: Path, encoder: dict, preset: P
     if run.dry_run:
         return None
     measured = run.result(probe)
-    m, k = max(measured["top1"], 1e-6), measured["num_classes"]
+    k = measured["num_classes"]
+    b, bits = bias_or_none(measured["top1"], k)
     return {"dataset": dataset, "encoder": encoder["encoder"], "M": measured["top1"], "M_rnd": 1.0 / k,
-            "B": representation_bias(m, k), "B_log2": representation_bias_bits(m, k), "split": test_split}
+            "B": b, "B_log2": bits, "split": test_split}
 
 
 def bias_subset_stage(run, *, data_root: Path, encoder: dict, preset: Preset, checkpoints: dict[str, Path]) -> Path:
@@ -172,7 +173,7 @@ def bias_subset_stage(run, *, data_root: Path, encoder: dict, preset: Preset, ch
                 cfg = train_config(preset, mode="linear_probe", data_root=subset.out_dir, model=preset.models[0],
                                    epochs=preset.downstream_epochs, weights=ckpt)
                 top1[name] = run.result(_probe(run, f"subset{i}-lp-{name}", cfg))["top1"]
-            b = representation_bias(max(static["top1"], 1e-6), len(ids))
+            b, _ = bias_or_none(static["top1"], len(ids))
             points.append({"subset": f"S{i + 1}", "classes": names, "B": b, "M": static["top1"],
                            "synthetic": top1.get("synthetic"), "context_biased": top1.get("context_biased"),
                            "ratio": (top1["context_biased"] / top1["synthetic"]) if top1.get("synthetic") else math.inf})

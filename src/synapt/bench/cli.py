@@ -119,7 +119,7 @@ def _split_data_spec(spec: str) -> tuple[str, str]:
 
 
 def _bias(args) -> int:
-    from synapt.bench.bias import representation_bias, representation_bias_bits
+    from synapt.bench.bias import bias_or_none
     from synapt.bench.benchmark import IMAGENET_MEAN, IMAGENET_STD, train_trial
 
     fmt, root = _split_data_spec(args.data)
@@ -127,35 +127,28 @@ def _bias(args) -> int:
     if not weights.is_file():
         raise UserError(f"--weights {weights} not found (an ImageNet ResNet-50 file in torchvision layout, "
                         f"or a synapt checkpoint)")
-    source = "synapt" if _is_synapt_checkpoint(weights) else "torchvision"
     out = Path(args.out or f"runs/bias-{fmt}")
     config = {
         "mode": "linear_probe",
         "data": {"format": fmt, "root": root, "annotations": args.annotations, "split": args.split,
                  "num_frames": args.frames, "size": args.size, "mean": IMAGENET_MEAN, "std": IMAGENET_STD,
                  "flip": False, "val_split": "val", "test_split": "test"},
-        "model": {"name": args.encoder, "weights": str(weights), "weights_source": source},
+        # auto: a synapt checkpoint loads as such, anything else through synapt.models' converters.
+        "model": {"name": args.encoder, "weights": str(weights), "weights_source": "auto"},
         "probe": {"cache": True, "epochs": 50, "lrs": [0.05], "batch_sizes": [32], "weight_decays": [1e-4]},
         "eval": {"num_clips": 1, "num_crops": 1},
     }
     result = train_trial(config, out)
     m = result["test"]["top1"]
-    k = json.loads((out / "run" / "confusion_test.json").read_text())["matrix"].__len__()
-    row = {"dataset": fmt, "encoder": f"{args.encoder} ({weights.name})", "M": m, "M_rnd": 1 / k,
-           "B": representation_bias(max(m, 1e-6), k), "B_log2": representation_bias_bits(max(m, 1e-6), k)}
+    k = len(json.loads((out / "run" / "confusion_test.json").read_text())["matrix"])
+    b, bits = bias_or_none(m, k)
+    row = {"dataset": fmt, "encoder": f"{args.encoder} ({weights.name})", "M": m, "M_rnd": 1 / k, "B": b, "B_log2": bits}
     if args.json:
         print(json.dumps(row, indent=2))
     else:
-        print(f"{fmt}: M = {100 * m:.1f}% (static probe top-1), M_rnd = 1/{k}, "
-              f"B = ln(M/M_rnd) = {row['B']:.3f} nats ({row['B_log2']:.3f} bits)")
+        shown = "-inf (no test clip right)" if b is None else f"{b:.3f} nats ({bits:.3f} bits)"
+        print(f"{fmt}: M = {100 * m:.1f}% (static probe top-1), M_rnd = 1/{k}, B = ln(M/M_rnd) = {shown}")
     return 0
-
-
-def _is_synapt_checkpoint(path: Path) -> bool:
-    from synapt.train.checkpoint import load_checkpoint
-
-    state = load_checkpoint(path)  # weights_only=True; refuses pickled objects with a clear error
-    return "model" in state and "meta" in state
 
 
 def _sweep(args) -> int:

@@ -61,10 +61,9 @@ def table2(bias_rows: list[dict]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for r in bias_rows:
-        lines.append(
-            f"| {r['dataset']} | {r['encoder']} | {_pct(r['M'])}% | {_pct(r['M_rnd'])}% | {r['B']:.2f} | "
-            f"{r.get('B_log2', float('nan')):.2f} |"
-        )
+        b = "−∞" if r["B"] is None else f"{r['B']:.2f}"
+        bits = "−∞" if r.get("B_log2") is None else f"{r['B_log2']:.2f}"
+        lines.append(f"| {r['dataset']} | {r['encoder']} | {_pct(r['M'])}% | {_pct(r['M_rnd'])}% | {b} | {bits} |")
     return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 import re
 from pathlib import Path
 
@@ -74,7 +75,8 @@ def write_report(results: dict, out_dir: str | Path) -> tuple[Path, Path]:
     subsets = studies.get("bias_subsets")
     if subsets:
         path = plots.bias_vs_gap(
-            [{"label": s["subset"], "B": s["B"], "ratio": s["ratio"]} for s in subsets],
+            [{"label": s["subset"], "B": s["B"], "ratio": s["ratio"]} for s in subsets
+             if s["B"] is not None and math.isfinite(s["ratio"])],
             figures / "bias_subsets.png", title="Class subsets ranked by static bias (Figure 2)",
         )
         md += ["## Class subsets from low to high bias (Figure 2)", "",
@@ -82,7 +84,8 @@ def write_report(results: dict, out_dir: str | Path) -> tuple[Path, Path]:
                "B and the linear-probe top-1 of context-biased over synthetic pre-training.", "",
                _img(path, out_dir, "bias subsets"), "",
                "| subset | classes | M | B | LP synthetic | LP context-biased | ratio |", "|---|---|---|---|---|---|---|"]
-        md += [f"| {s['subset']} | {', '.join(s['classes'])} | {100 * s['M']:.1f} | {s['B']:.2f} | "
+        md += [f"| {s['subset']} | {', '.join(s['classes'])} | {100 * s['M']:.1f} | "
+               f"{'−∞' if s['B'] is None else format(s['B'], '.2f')} | "
                f"{100 * s['synthetic']:.1f} | {100 * s['context_biased']:.1f} | {s['ratio']:.2f} |" for s in subsets]
         md.append("")
     sheets = results.get("contact_sheets", [])
@@ -100,7 +103,7 @@ def write_report(results: dict, out_dir: str | Path) -> tuple[Path, Path]:
 
 def _gap_points(results: dict) -> list[dict]:
     """(B, context_biased / synthetic top-1) per downstream suite and mode, when both exist."""
-    bias = {b["dataset"]: b["B"] for b in results.get("bias", [])}
+    bias = {b["dataset"]: b["B"] for b in results.get("bias", []) if b["B"] is not None}
     top1 = {(r["pretrain"], r["downstream"], r["mode"]): r["top1"] for r in results["rows"]}
     points = []
     for (pretrain, suite, mode), acc in top1.items():
