@@ -30,7 +30,7 @@ from synapt.errors import UserError
 from synapt.sim.actor import ActorDistribution
 from synapt.sim.catalog import BY_NAME, ClassSpec, resolve_classes
 from synapt.sim.scenes import SCENE_KINDS
-from synapt.sim.video import atomic_write_bytes
+from synapt.io import atomic_write_bytes
 
 MANIFEST_VERSION = 1
 MODALITIES = ("rgb", "depth", "segmentation", "pose")

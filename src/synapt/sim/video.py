@@ -7,29 +7,15 @@ bytes (the dataset's sha256 values are reproducible on any worker split).
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
+from synapt.io import atomic_write_bytes
+
 CRF = 23
 PRESET = "ultrafast"
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file in the same folder and a rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; datasets are shared read-only
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def encode_h264(frames: np.ndarray, *, fps: int) -> bytes:
