@@ -162,3 +162,45 @@ def test_keep_splits_preserves_the_source_split(tmp_path):
     out = [json.loads(l) for l in (tmp_path / "o" / "manifest.jsonl").read_text().splitlines()]
     expected = {r["clip_id"]: r["split"] for r in rows if r["class_name"] == "wave"}
     assert {r["clip_id"].removeprefix("a-"): r["split"] for r in out} == expected
+
+
+def test_resample_indices_keep_duration():
+    from synapt.bench.curate import resample_indices
+
+    assert resample_indices(8, 15, 30) == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7]
+    assert resample_indices(8, 60, 30) == [0, 2, 4, 6]
+    assert resample_indices(10, 30, 30) == list(range(10))
+    assert resample_indices(5, 25, 30) == [0, 0, 1, 2, 3, 4]  # 0.2 s -> 6 frames at 30 fps
+
+
+def test_curation_normalises_other_frame_rates_to_30_fps(tmp_path):
+    import numpy as np
+
+    from synapt.data.video import open_video
+    from synapt.sim.video import write_clip
+
+    # A "real" one-folder-per-class source at 15 fps: frame k is uniformly grey level 20 * k.
+    for name in ("wave", "jump"):
+        for i in range(4):
+            frames = np.stack([np.full((32, 48, 3), 20 * k, np.uint8) for k in range(8)])
+            (tmp_path / "src" / name).mkdir(parents=True, exist_ok=True)
+            write_clip(tmp_path / "src" / name / f"{name}{i}.mp4", frames, fps=15)
+    source = Source(name="real", format="folder", root=tmp_path / "src")
+    curate(class_map={"wave": [("real", "wave")], "jump": [("real", "jump")]}, sources=[source],
+           out_dir=tmp_path / "out", val_fraction=0.25, seed=0)
+    rows = [json.loads(l) for l in (tmp_path / "out" / "manifest.jsonl").read_text().splitlines()]
+    assert len(rows) == 8 and all(r["fps"] == 30 and r["frames"] == 16 and r["sha256"] is None for r in rows)
+    for row in rows:
+        path = (tmp_path / "out" / row["path"]).resolve()
+        assert path.is_relative_to((tmp_path / "out" / "videos").resolve())
+        with open_video(path) as reader:
+            assert reader.fps == 30 and reader.num_frames == 16
+            grey = reader.get_frames(list(range(16))).float().mean(dim=(1, 2, 3))
+        # Each source frame is shown twice, in order.
+        assert np.allclose(grey.numpy(), np.repeat(20 * np.arange(8), 2), atol=3)
+    summary = json.loads((tmp_path / "out" / "curation.json").read_text())
+    assert summary["resampled_to_fps"] == 8
+    # Rerunning reuses the re-encoded files.
+    curate(class_map={"wave": [("real", "wave")], "jump": [("real", "jump")]}, sources=[source],
+           out_dir=tmp_path / "out", val_fraction=0.25, seed=0)
+    assert (tmp_path / "out" / "manifest.jsonl").read_text().count('"fps": 30') == 8

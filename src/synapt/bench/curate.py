@@ -359,6 +359,40 @@ def _split_leaks(clips: list[Clip], split: dict[str, str]) -> list[str]:
     return [key for key, s in sides.items() if len(s) > 1]
 
 
+# --------------------------------------------------------------------------- frame rate
+
+
+def resample_indices(num_frames: int, source_fps: float, target_fps: float) -> list[int]:
+    """Source frame shown at each target frame time (nearest earlier frame), covering the clip.
+
+    A 15 fps clip of 8 frames becomes 16 frames at 30 fps, each source frame shown twice; a
+    60 fps clip keeps every other frame. Duration is preserved to within one target frame.
+    """
+    duration = num_frames / source_fps
+    count = max(1, round(duration * target_fps))
+    return [min(num_frames - 1, int(k * source_fps / target_fps + 1e-6)) for k in range(count)]
+
+
+def normalise_fps(path: Path, out: Path, *, target_fps: float) -> tuple[float, int]:
+    """Re-encode ``path`` at ``target_fps`` into ``out`` (H.264) unless it already is.
+
+    Returns:
+        (the source's fps, frames written; 0 when the source already had ``target_fps``).
+    """
+    from synapt.data.video import open_video
+    from synapt.sim.video import write_clip
+
+    with open_video(path) as reader:
+        source_fps, frames = float(reader.fps), reader.num_frames
+        if abs(source_fps - target_fps) <= 0.01:
+            return source_fps, 0
+        video = reader.get_frames(resample_indices(frames, source_fps, target_fps))  # (T, 3, H, W)
+    rgb = video.permute(0, 2, 3, 1).numpy()
+    h, w = rgb.shape[1] // 2 * 2, rgb.shape[2] // 2 * 2  # yuv420p needs even sides
+    write_clip(out, rgb[:, :h, :w], fps=round(target_fps))
+    return source_fps, len(rgb)
+
+
 # --------------------------------------------------------------------------- the whole job
 
 
@@ -400,8 +434,8 @@ def curate(
         val_fraction: share of each class that goes to ``val`` (grouped, see grouped_split).
         test_fraction: share of each class that goes to ``test`` (downstream suites need one).
         seed: fixes class order, clip order and the split.
-        fps: the frame rate every clip must have; clips at another rate are refused with a
-            message naming them (re-encode them first). None accepts any rate.
+        fps: the frame rate of the curated set: clips at another rate are re-encoded at it into
+            ``out_dir/videos/`` (nearest frame in time, duration kept). None keeps every rate.
         allow_short: keep classes with fewer than M clips instead of refusing.
         keep_splits: keep each clip's split from its source manifest (a class subset of a
             downstream suite must keep its test clips as test) instead of splitting anew.
@@ -422,15 +456,6 @@ def curate(
 
     report = lint(class_map, clips_by_action)
     report.raise_if_errors()
-    if fps is not None:
-        off = [c for pairs in class_map.values() for p in pairs for c in clips_by_action[p]
-               if c.meta.get("fps") not in (None, fps) and abs(float(c.meta["fps"]) - fps) > 0.01]
-        if off:
-            raise UserError(
-                f"{len(off)} clip(s) are not at {fps:g} fps (first: {off[0].path} at {off[0].meta['fps']} fps); "
-                f"re-encode them or pass fps=None"
-            )
-
     targets = nested_order(sorted(class_map), seed=seed, key="classes")
     if num_classes is not None:
         if num_classes > len(targets):
@@ -471,6 +496,7 @@ def curate(
 
     class_names = sorted(ordered)  # labels by name, so a subset's order never depends on sampling
     out_dir.mkdir(parents=True, exist_ok=True)
+    resampled = _normalise_frame_rates(chosen, out_dir, fps) if fps is not None else 0
     counts = _write_set(out_dir, ordered, class_names, class_map, split)
     subsets = []
     for n in sorted(set(class_subsets) | ({len(targets)} if clip_subsets else set())):
@@ -490,11 +516,46 @@ def curate(
         "sources": {s.name: {"format": s.format, "root": str(s.root)} for s in sources if s.name in needed},
         "class_map": {t: [f"{s}:{a}" for s, a in pairs] for t, pairs in class_map.items()},
         "short_classes": short,
+        "fps": fps,
+        "resampled_to_fps": resampled,
         "subsets": subsets,
         "lint": {"errors": report.errors, "warnings": report.warnings},
     }
     atomic_write_text(out_dir / "curation.json", json.dumps(summary, indent=2) + "\n")
     return CurationResult(out_dir, class_names, counts, subsets, report)
+
+
+def _normalise_frame_rates(clips: list[Clip], out_dir: Path, fps: float) -> int:
+    """Re-encode clips whose rate is not ``fps``; the clip then points at its new file."""
+    from tqdm import tqdm
+
+    changed = 0
+    # Generated clips state their rate in the manifest; other sources are probed.
+    unknown_or_off = [c for c in clips if c.meta.get("fps") is None or abs(float(c.meta["fps"]) - fps) > 0.01]
+    for clip in tqdm(unknown_or_off, desc="frame rate", unit="clip", disable=len(unknown_or_off) < 50):
+        target = out_dir / "videos" / clip.meta["target"] / f"{clip.source}-{clip.path.stem}.mp4"
+        try:
+            if target.is_file():  # an earlier, interrupted curation already made it
+                written = normalise_fps(target, target, target_fps=fps)[1] or _frame_count(target)
+            else:
+                written = normalise_fps(clip.path, target, target_fps=fps)[1]
+        except UserError:
+            raise
+        except Exception as err:
+            raise UserError(f"{clip.path}: cannot be read to normalise its frame rate ({err})") from None
+        if written:  # re-encoded: a new file, so the source's hash and frame count no longer apply
+            clip.path = target
+            clip.meta.update(frames=written, resampled=True)
+            changed += 1
+        clip.meta["fps"] = fps
+    return changed
+
+
+def _frame_count(path: Path) -> int:
+    from synapt.data.video import open_video
+
+    with open_video(path) as reader:
+        return reader.num_frames
 
 
 def _write_set(
@@ -523,7 +584,8 @@ def _write_set(
                     "split": side,
                     "fps": clip.meta.get("fps"),
                     "frames": clip.meta.get("frames"),
-                    "sha256": clip.identity if re.fullmatch(r"[0-9a-f]{64}", clip.identity) else None,
+                    "sha256": None if clip.meta.get("resampled") or not re.fullmatch(r"[0-9a-f]{64}", clip.identity)
+                    else clip.identity,
                 }
             )
     atomic_write_text(folder / MANIFEST, "".join(json.dumps(r) + "\n" for r in rows))
