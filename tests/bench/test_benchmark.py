@@ -22,17 +22,34 @@ def micro_preset():
     )
 
 
-def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
-    preset = micro_preset()
-    plan = run_benchmark(preset, tmp_path, dry_run=True, progress=False)
-    assert not any(stage["reused"] for stage in plan["plan"])
-    assert not (tmp_path / "stages").exists()  # a dry run runs nothing
+def real_folder_dataset(root):
+    """A dataset in the one-folder-per-class layout with official train/test folders and no val,
+    like UCF101's: real H.264 files from the generator, 3 classes x (6 train + 2 test)."""
+    from synapt.sim import generate_dataset
 
-    results = run_benchmark(preset, tmp_path, progress=False)
-    saved = json.loads((tmp_path / "results.json").read_text())
+    generated = generate_dataset(root / "gen", classes="clap,squat,bow", per_class=8, frames=4, size=32, seed=5,
+                                 progress=False)
+    for video in sorted(generated.glob("videos/*/*.mp4")):
+        split = "test" if int(video.stem[-2:]) >= 6 else "train"
+        (root / "real" / split / video.parent.name).mkdir(parents=True, exist_ok=True)
+        (root / "real" / split / video.parent.name / video.name).symlink_to(video)
+    return root / "real"
+
+
+def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
+    from synapt.bench.presets import with_real_datasets
+
+    real = real_folder_dataset(tmp_path / "data")
+    preset = with_real_datasets(micro_preset(), {"downstream": {"myreal": {"format": "folder", "root": str(real)}}})
+    plan = run_benchmark(preset, tmp_path / "out", dry_run=True, progress=False)
+    assert not any(stage["reused"] for stage in plan["plan"])
+    assert not (tmp_path / "out" / "stages").exists()  # a dry run runs nothing
+
+    results = run_benchmark(preset, tmp_path / "out", progress=False)
+    saved = json.loads((tmp_path / "out" / "results.json").read_text())
     assert saved["preset"] == "micro" and saved["rows"] == json.loads(json.dumps(results["rows"]))
     keys = {(r["pretrain"], r["downstream"], r["mode"]) for r in saved["rows"]}
-    for suite in ("proxy-motion", "proxy-context"):
+    for suite in ("proxy-motion", "proxy-context", "myreal"):
         assert {("synthetic", suite, "ft"), ("synthetic", suite, "lp"), ("context_biased", suite, "ft"),
                 ("context_biased", suite, "lp"), ("scratch", suite, "ft")} <= keys
     for row in saved["rows"]:
@@ -43,8 +60,14 @@ def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
         assert b["M_rnd"] == pytest.approx(1 / round(1 / b["M_rnd"]))
     assert [p["num_classes"] for p in saved["studies"]["num_classes"]].count(2) == 4  # 2 suites x FT/LP
     assert len(saved["studies"]["bias_subsets"]) == 2
-    assert (tmp_path / "report.md").read_text().count("## ") >= 5
-    assert "data:image/png;base64" in (tmp_path / "report.html").read_text()
+    # The real suite keeps its official test split (6 clips) and selects on a val carved from train.
+    real_rows = [r for r in saved["rows"] if r["downstream"] == "myreal"]
+    assert all(r["test_clips"] == 6 for r in real_rows)
+    curated = next((tmp_path / "out" / "stages").glob("curate-myreal-*")) / "data" / "manifest.jsonl"
+    splits = [json.loads(line)["split"] for line in curated.read_text().splitlines()]
+    assert splits.count("test") == 6 and splits.count("val") >= 1 and splits.count("train") >= 12
+    assert (tmp_path / "out" / "report.md").read_text().count("## ") >= 5
+    assert "data:image/png;base64" in (tmp_path / "out" / "report.html").read_text()
 
-    again = run_benchmark(preset, tmp_path, dry_run=True, progress=False)
+    again = run_benchmark(preset, tmp_path / "out", dry_run=True, progress=False)
     assert all(stage["reused"] for stage in again["plan"])

@@ -231,7 +231,12 @@ def train_trial(config: dict, folder: Path) -> dict:
 
 def _sweep_stage(run: Runner, name: str, base: dict, grid: dict, *, estimate: dict) -> Path:
     """A sweep whose best trial (on val) is linked into the stage folder as ``best/``."""
+    from synapt.bench.sweep import apply_overrides, grid_points
+    from synapt.config import config_from_dict
+
     config = {"base": base, "grid": grid}
+    for point in grid_points(grid):  # a bad key or value fails now, not hours into the run
+        config_from_dict(apply_overrides(base, point), where=f"stage {name}")
 
     def work(folder: Path) -> dict:
         from synapt.bench.sweep import run_sweep
@@ -334,7 +339,7 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
     classes = plan_classes(preset, CLASSES, seed=seed)
     suites = classes.suites + tuple(s for s in preset.suites if not s.is_proxy)
     n_pre, m_pre = len(classes.pretrain), preset.clips_per_class
-    _check_real_data(suites + preset.real_pretrain)
+    real_counts = _check_real_data(suites + preset.real_pretrain)
 
     # 1. Generate: debiased and context-biased pre-training pools, the proxy suites.
     gen_synthetic = generate_stage(run, "synthetic", preset=preset, classes=classes.pretrain, per_class=m_pre,
@@ -351,8 +356,8 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
         suite_clips[suite.name] = round(0.5 * len(suite.classes) * suite.per_class)
     for suite in suites:
         if not suite.is_proxy:
-            suite_roots[suite.name] = Path(suite.root)
-            suite_clips[suite.name] = 0
+            suite_roots[suite.name] = curate_real_stage(run, suite, seed=seed)
+            suite_clips[suite.name] = real_counts[suite.name]
 
     # 2. Curate pre-training sets, with the nested subsets of the class and clip studies.
     class_study = tuple(n or n_pre for n in preset.class_study)
@@ -374,7 +379,8 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
         }
         for source in preset.real_pretrain:
             checkpoints[source.name] = pretrain_stage(run, source.name, preset=preset, model=model,
-                                                      data_root=Path(source.root), clips=n_pre * m_pre)
+                                                      data_root=curate_real_stage(run, source, seed=seed),
+                                                      clips=real_counts[source.name])
 
         # 4. Transfer: FT and LP from every pre-training, and scratch, on every suite.
         for suite in suites:
@@ -509,16 +515,48 @@ def _scene_kinds() -> list[str]:
     return list(SCENE_KINDS)
 
 
-def _check_real_data(suites) -> None:
-    """Every configured real dataset must index before hours of pre-training start."""
+def _check_real_data(suites) -> dict[str, int]:
+    """Index every configured real dataset before hours of pre-training start; returns train counts."""
     from synapt.data.formats import load_dataset
 
+    counts = {}
     for suite in suites:
         if suite.is_proxy:
             continue
         index = load_dataset(suite.format, suite.root, annotations=suite.annotations, split=suite.split)
-        if not any(index.splits.values()):
-            raise UserError(f"dataset {suite.name} ({suite.format}) at {suite.root} has no records")
+        present = index.drop_missing()
+        if not any(present.splits.values()):
+            raise UserError(f"dataset {suite.name} ({suite.format}) at {suite.root}: none of its "
+                            f"{sum(map(len, index.splits.values()))} listed videos were found "
+                            f"(`synapt data info --format {suite.format} --root {suite.root}` shows what is missing)")
+        counts[suite.name] = len(present.splits.get("train", []))
+    return counts
+
+
+def curate_real_stage(run: Runner, suite: Suite, *, seed: int, val: float = 0.1) -> Path:
+    """A real dataset as a curated folder: official splits kept, a grouped val carved from train.
+
+    Every class and every clip is kept (no balancing: it is a benchmark task, not a pre-training
+    set); labels are renumbered by class name, consistently across its splits.
+    """
+    config = {"format": suite.format, "root": str(suite.root), "annotations": suite.annotations,
+              "split": suite.split, "val": val, "seed": seed}
+
+    def work(folder: Path) -> dict:
+        from synapt.bench.curate import Source, curate, read_source
+
+        source = Source(suite.name, suite.format, Path(suite.root),
+                        annotations=Path(suite.annotations) if suite.annotations else None, split=suite.split)
+        clips = read_source(source)
+        per_class: dict[str, int] = {}
+        for clip in clips:
+            per_class[clip.action] = per_class.get(clip.action, 0) + 1
+        result = curate(class_map={a: [(suite.name, a)] for a in per_class}, sources=[source],
+                        out_dir=folder / "data", clips_per_class=max(per_class.values()), allow_short=True,
+                        keep_splits=True, val_fraction=val, fps=None, seed=seed)
+        return {"counts": result.counts, "classes": len(result.class_names)}
+
+    return run.stage(f"curate-{suite.name}", config, work) / "data"
 
 
 def format_plan(plan: dict) -> str:

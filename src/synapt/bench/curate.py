@@ -34,6 +34,10 @@ from synapt.io import atomic_write_text
 
 MANIFEST = "manifest.jsonl"
 
+# Clips that share these keys show the same people in the same place (UCF101's groups), so a
+# validation split carved from train must keep them together or it flatters the model.
+DEFAULT_GROUP_PATTERNS = {"ucf101": r"_(g\d+)_c\d+"}
+
 
 @dataclass(frozen=True)
 class Source:
@@ -45,13 +49,17 @@ class Source:
         root: the dataset folder.
         group_pattern: regex whose first group names the actor or source recording in a clip's
             path (e.g. ``p(\\d+)`` for ElderSim performers); clips with the same group stay on
-            one side of the split. Generated datasets use their manifest's seeds instead.
+            one side of the split. Generated datasets use their manifest's seeds instead; known
+            formats have a default (UCF101's ``gNN`` groups, see DEFAULT_GROUP_PATTERNS).
+        annotations, split: passed to the format's loader (``synapt data info`` takes the same).
     """
 
     name: str
     format: str
     root: Path
     group_pattern: str | None = None
+    annotations: Path | None = None
+    split: int = 1
 
 
 @dataclass
@@ -177,10 +185,13 @@ def _generated_groups(source: str, row: dict) -> tuple[str, ...]:
 def _read_with_loader(source: Source) -> list[Clip]:
     from synapt.data.formats import load_dataset  # the data layer owns every real format
 
-    index = load_dataset(source.format, source.root)
-    pattern = re.compile(source.group_pattern) if source.group_pattern else None
+    index = load_dataset(source.format, source.root, annotations=source.annotations, split=source.split)
+    if index.missing:  # counted and reported by `synapt data info`; curation takes what exists
+        index = index.drop_missing()
+    pattern_text = source.group_pattern or DEFAULT_GROUP_PATTERNS.get(source.format)
+    pattern = re.compile(pattern_text) if pattern_text else None
     clips = []
-    for records in index.splits.values():
+    for split_name, records in index.splits.items():
         for record in records:
             path = Path(record.path).resolve()
             group = None
@@ -194,7 +205,7 @@ def _read_with_loader(source: Source) -> list[Clip]:
                     path=path,
                     identity=str(path),
                     groups=(f"{source.name}:group={group}",) if group else (f"{source.name}:path={path}",),
-                    meta={"fps": record.meta.get("fps")},
+                    meta={"fps": record.meta.get("fps"), "split": split_name},
                 )
             )
     return clips
@@ -437,8 +448,10 @@ def curate(
         fps: the frame rate of the curated set: clips at another rate are re-encoded at it into
             ``out_dir/videos/`` (nearest frame in time, duration kept). None keeps every rate.
         allow_short: keep classes with fewer than M clips instead of refusing.
-        keep_splits: keep each clip's split from its source manifest (a class subset of a
-            downstream suite must keep its test clips as test) instead of splitting anew.
+        keep_splits: keep each clip's split from its source (a class subset of a downstream
+            suite must keep its test clips as test; a real dataset keeps its official test
+            split) instead of splitting anew; with ``val_fraction`` and no val split in the
+            source, a grouped val split is carved from train.
     """
     out_dir = Path(out_dir)
     by_name = {s.name: s for s in sources}
@@ -487,6 +500,11 @@ def curate(
         if unsplit:
             raise UserError(f"keep_splits: {unsplit[0]} has no split in its source manifest")
         split = {c.identity: c.meta["split"] for c in chosen}
+        if val_fraction > 0 and "val" not in split.values():
+            # Official train/test only (UCF101, HMDB51, ...): select on a val split carved from
+            # train, grouped, never on test.
+            train = [c for c in chosen if split[c.identity] == "train"]
+            split.update(grouped_split(train, fractions={"val": val_fraction}, seed=seed))
     else:
         fractions = {name: f for name, f in (("val", val_fraction), ("test", test_fraction)) if f > 0}
         split = grouped_split(chosen, fractions=fractions, seed=seed)
