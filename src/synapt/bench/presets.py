@@ -173,6 +173,10 @@ def with_real_datasets(preset: Preset, datasets: dict) -> Preset:
         for name, spec in (datasets.get(section) or {}).items():
             if not isinstance(spec, dict) or "format" not in spec or "root" not in spec:
                 raise UserError(f"datasets.{section}.{name}: needs 'format' and 'root'")
+            unknown = sorted(set(spec) - {"format", "root", "annotations", "split", "description"})
+            if unknown:
+                raise UserError(f"datasets.{section}.{name}: unknown key {unknown[0]!r} "
+                                "(keys: format, root, annotations, split, description)")
             out.append(Suite(name=name, title=name, kind=kind, description=spec.get("description", ""),
                              format=spec["format"], root=spec["root"], annotations=spec.get("annotations"),
                              split=int(spec.get("split", 1))))
