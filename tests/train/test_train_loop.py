@@ -150,3 +150,18 @@ def test_out_of_range_label_is_an_error(tmp_path, tiny_config):
     datasets.class_names = datasets.class_names[:2]  # labels go to 2, the head is 2-way
     with pytest.raises(UserError, match="outside the 2-way head"):
         train(tiny_config(), out_dir=tmp_path, datasets=datasets, builder=tiny_builder, progress=False)
+
+
+def test_tensorboard_mirrors_the_log_when_installed(tmp_path, tiny_config):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    train(tiny_config(), out_dir=tmp_path, datasets=toy_datasets(), builder=tiny_builder, progress=False)
+    events = EventAccumulator(str(tmp_path / "tensorboard"))
+    events.Reload()
+    scalars = events.Tags()["scalars"]
+    assert {"epoch/loss", "epoch/train_top1", "eval_val/top1", "eval_test/top1"} <= set(scalars)
+    lines = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    losses = [line["loss"] for line in lines if line["kind"] == "epoch"]
+    logged = [event.value for event in events.Scalars("epoch/loss")]
+    assert logged == pytest.approx(losses) and [e.step for e in events.Scalars("epoch/loss")] == [6, 12]
