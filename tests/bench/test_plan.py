@@ -41,3 +41,11 @@ def test_paper_preset_takes_every_remaining_class_and_too_many_is_an_error():
         plan_classes(replace(PRESETS["tiny"], pretrain_classes=40), CATALOG)
     with pytest.raises(UserError, match="unknown preset"):
         get_preset("huge")
+
+
+def test_paper_preset_keeps_most_of_the_catalogue_for_pre_training():
+    from synapt.sim.catalog import CLASSES
+
+    plan = plan_classes(get_preset("paper"), CLASSES)
+    assert [len(s.classes) for s in plan.suites] == [8, 8]
+    assert len(plan.pretrain) == len(CLASSES) - 16

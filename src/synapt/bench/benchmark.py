@@ -100,8 +100,10 @@ def plan_classes(preset: Preset, catalog: list, *, seed: int = 0) -> ClassPlan:
     The split is stratified by family (each suite gets human and object classes) and seeded,
     so it is the same on every machine. Suite classes never appear in pre-training.
     """
-    # Half the Figure-2 classes come from each suite; at least 4 classes per suite.
-    per_suite = max(4, -(-preset.bias_subsets[0] * preset.bias_subsets[1] // 2))
+    per_suite = preset.suite_classes
+    if 2 * per_suite < preset.bias_subsets[0]:
+        raise UserError(f"preset {preset.name}: bias subsets of {preset.bias_subsets[0]} classes need at least "
+                        f"that many classes in the two proxy suites together (suite_classes={per_suite})")
     by_family: dict[str, list[str]] = {}
     for spec in catalog:
         by_family.setdefault(spec.family.split("/")[0], []).append(spec.name)
@@ -575,4 +577,6 @@ def format_plan(plan: dict) -> str:
         status = "done" if stage["reused"] else "to run"
         lines.append(f"{stage['name'][:60]:60s} {status:8s} {clips:>10,d} {'' if gflop is None else f'{gflop:,.0f}':>12s}")
     lines.append(f"{'total':60s} {'':8s} {total_clips:>10,d} {total_gflop:>12,.0f}")
+    lines.append(f"clips = clip passes (clips x epochs x grid points); compute = {total_gflop / 1e6:,.1f} PFLOP "
+                 f"(forward FLOPs per clip from `synapt models`, x3 when training)")
     return "\n".join(lines)

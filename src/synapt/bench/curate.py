@@ -84,7 +84,7 @@ class LintReport:
     def raise_if_errors(self) -> None:
         if self.errors:
             shown = "; ".join(self.errors[:5])
-            more = f" (+{len(self.errors) - 5} more, see curation.json)" if len(self.errors) > 5 else ""
+            more = f" (+{len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
             raise UserError(f"curation refused: {shown}{more}")
 
 
@@ -249,6 +249,8 @@ def lint(class_map: dict[str, list[tuple[str, str]]], clips_by_action: dict[tupl
     seen: dict[str, tuple[str, Path]] = {}
     for target, pairs in class_map.items():
         for pair in dict.fromkeys(pairs):
+            if owner[pair] != target:  # already reported as an action in two classes, not clip by clip
+                continue
             for clip in clips_by_action.get(pair, []):
                 if clip.identity in seen:
                     first_target, first_path = seen[clip.identity]

@@ -66,7 +66,8 @@ class Preset:
     class_study: tuple[int, ...] = ()  # pre-training class counts (nested)
     clip_study: tuple[int, ...] = ()  # clips per class (nested)
     scene_study: tuple[int, ...] = ()  # number of scene kinds
-    bias_subsets: tuple[int, int] = (4, 3)  # (classes per subset, number of subsets)
+    suite_classes: int = 6  # classes of each proxy suite, held out of pre-training
+    bias_subsets: tuple[int, int] = (4, 3)  # (classes per subset, number of subsets; windows may overlap)
     static_encoder_epochs: int = 4
     static_encoder: str = "tsn_tiny"  # a TSN on frames is a 2-D encoder with features averaged over time
     static_weights: str | None = None  # a torchvision ImageNet ResNet-50 file: measure what the paper measured
@@ -125,6 +126,7 @@ PRESETS: dict[str, Preset] = {
         class_study=(7, 14, 28),
         clip_study=(50, 100, 200),
         scene_study=(1, 2, 4),
+        suite_classes=8,
         bias_subsets=(5, 4),
         static_encoder_epochs=10,
     ),
@@ -147,6 +149,7 @@ PRESETS: dict[str, Preset] = {
         class_study=(10, 20, 0),
         clip_study=(250, 750, 1000),
         scene_study=(1, 2, 4),
+        suite_classes=8,
         bias_subsets=(5, 8),
         static_encoder_epochs=30,
         static_encoder="tsn_r50",
