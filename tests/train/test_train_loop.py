@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 
 import pytest
 import torch
@@ -12,7 +11,7 @@ from synapt.errors import UserError
 from synapt.train.checkpoint import load_checkpoint
 from synapt.train.loop import TrainingDiverged, lr_at, train
 
-from tinyvideo import TinyVideoNet, tiny_builder, toy_datasets
+from tinyvideo import tiny_builder, toy_datasets
 
 
 def test_lr_at_warms_up_linearly_then_decays_by_cosine():

@@ -23,19 +23,20 @@ real datasets join through ``--datasets FILE.yaml``.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
 import random
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from synapt.bench.presets import Preset, Suite
-from synapt.bench.stages import stage_folder
+from synapt.bench.stages import run_stage, stage_folder
 from synapt.errors import UserError
 from synapt.io import atomic_write_text
 
@@ -70,14 +71,9 @@ class Runner:
         ``result.json``; read it back with :meth:`result`.
         """
         folder = stage_folder(self.root, name, config)
-        done = folder / "result.json"
-        self.planned.append(PlannedStage(name, folder, done.is_file(), estimate or {}))
-        if self.dry_run or done.is_file():
-            return folder
-        folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(folder / "stage.json", json.dumps({"name": name, "config": config}, indent=2, default=str) + "\n")
-        summary = work(folder)
-        atomic_write_text(done, json.dumps(summary, indent=2, default=float) + "\n")
+        self.planned.append(PlannedStage(name, folder, (folder / "result.json").is_file(), estimate or {}))
+        if not self.dry_run:
+            run_stage(self.root, name, config, work)
         return folder
 
     @staticmethod
@@ -290,6 +286,7 @@ def _train_estimate(model: str, preset: Preset, *, clips: int, forward_only: boo
     return {"clips": clips, "gflop": per_clip * clips * (1 if forward_only else 3)}
 
 
+@functools.lru_cache(maxsize=None)  # a dry run asks for the same few models for every stage
 def clip_gflops(model: str, num_frames: int, size: int) -> float:
     """Forward GFLOPs (2 x multiply-accumulates) of one clip, counted on the meta device."""
     import torch

@@ -10,17 +10,14 @@ M is the accuracy of a linear classifier on frozen *static* features phi (a 2-D 
 encoder applied to frames, averaged over time). The log is natural. A dataset whose actions
 can be told apart from objects and scenery alone has a high B; one that needs motion, a low B.
 
-This module holds the formula, the linear probe on features, and the class-subset study of the
-paper's Figure 2. Feature extraction (which needs videos and an encoder) is in
-:func:`static_features`.
+This module holds the formula and the class-subset study of the paper's Figure 2; the probe
+itself is the training engine's cached linear probe (see ``bench/bias_stage.py``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
-import numpy as np
 
 
 def representation_bias(accuracy: float, num_classes: int) -> float:
@@ -39,13 +36,6 @@ def representation_bias(accuracy: float, num_classes: int) -> float:
     return math.log(accuracy * num_classes)
 
 
-@dataclass
-class ProbeResult:
-    accuracy: float  # top-1 on the evaluation features
-    per_class: dict[int, float]  # recall of each class present in the evaluation labels
-    train_accuracy: float
-
-
 def bias_or_none(accuracy: float, num_classes: int) -> tuple[float | None, float | None]:
     """(B in nats, B in bits), or (None, None) when no clip was right: B would be minus infinity."""
     if accuracy <= 0.0:
@@ -56,50 +46,6 @@ def bias_or_none(accuracy: float, num_classes: int) -> tuple[float | None, float
 def representation_bias_bits(accuracy: float, num_classes: int) -> float:
     """The same bias in bits, log2(M / M_rnd): the unit the paper's Table 2 appears to use."""
     return representation_bias(accuracy, num_classes) / math.log(2)
-
-
-def fit_linear_probe(
-    train_x: np.ndarray,
-    train_y: np.ndarray,
-    test_x: np.ndarray,
-    test_y: np.ndarray,
-    *,
-    num_classes: int,
-    weight_decay: float = 1e-4,
-    epochs: int = 200,
-    lr: float = 0.1,
-    seed: int = 0,
-) -> ProbeResult:
-    """Multinomial logistic regression on frozen features (full-batch, standardised inputs).
-
-    Features are standardised with the training mean and std, which makes one learning rate
-    work for encoders whose feature scales differ by orders of magnitude.
-    """
-    import torch
-
-    generator = torch.Generator().manual_seed(seed)
-    x = torch.as_tensor(train_x, dtype=torch.float32)
-    mean, std = x.mean(0), x.std(0).clamp_min(1e-6)
-    x = (x - mean) / std
-    y = torch.as_tensor(train_y, dtype=torch.long)
-    head = torch.nn.Linear(x.shape[1], num_classes)
-    torch.nn.init.normal_(head.weight, std=0.01, generator=generator)
-    torch.nn.init.zeros_(head.bias)
-    optimizer = torch.optim.Adam(head.parameters(), lr=lr, weight_decay=weight_decay)
-    for _ in range(epochs):
-        optimizer.zero_grad()
-        torch.nn.functional.cross_entropy(head(x), y).backward()
-        optimizer.step()
-    with torch.no_grad():
-        train_pred = head(x).argmax(1).numpy()
-        test_pred = head((torch.as_tensor(test_x, dtype=torch.float32) - mean) / std).argmax(1).numpy()
-    test_y = np.asarray(test_y)
-    per_class = {int(c): float((test_pred[test_y == c] == c).mean()) for c in np.unique(test_y)}
-    return ProbeResult(
-        accuracy=float((test_pred == test_y).mean()),
-        per_class=per_class,
-        train_accuracy=float((train_pred == np.asarray(train_y)).mean()),
-    )
 
 
 def bias_ranked_subsets(per_class_accuracy: dict[int, float], *, subset_size: int, num_subsets: int) -> list[list[int]]:

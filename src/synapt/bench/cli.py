@@ -155,7 +155,7 @@ def _sweep(args) -> int:
     import yaml
 
     from synapt.bench.benchmark import train_trial
-    from synapt.bench.sweep import run_sweep
+    from synapt.bench.sweep import metric, run_sweep
     from synapt.config import config_to_dict, load_config
 
     path = Path(args.config)
@@ -177,17 +177,11 @@ def _sweep(args) -> int:
         print(json.dumps(result.to_json(), indent=2, default=float))
     else:
         for trial in result.trials:
-            val = "failed: " + trial.error if trial.error else f"{result.select} {100 * _metric(trial.result, result.select):.1f}%"
+            val = "failed: " + trial.error if trial.error else f"{result.select} {100 * metric(trial.result, result.select):.1f}%"
             mark = "*" if trial is result.best else " "
             print(f"{mark} {trial.key} {trial.point} {val}")
         print(f"best on {result.select}: {result.best.point} -> {out / 'sweep.json'}")
     return 0
-
-
-def _metric(result: dict, dotted: str) -> float:
-    from synapt.bench.sweep import metric
-
-    return metric(result, dotted)
 
 
 def _benchmark(args) -> int:

@@ -18,7 +18,6 @@ nested subset (``subsets/c30_n250/``) with its own manifest and relabelled ``cla
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -209,15 +208,6 @@ def _read_with_loader(source: Source) -> list[Clip]:
                 )
             )
     return clips
-
-
-def content_hash(path: Path, chunk: int = 1 << 20) -> str:
-    """sha256 of a file, for finding the same clip stored twice under different names."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- lint

@@ -28,6 +28,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from synapt.data.records import DatasetIndex, VideoRecord
 from synapt.errors import UserError
+from synapt.io import atomic_open, atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +42,6 @@ def _add_member(tar: tarfile.TarFile, name: str, payload: bytes, mtime: float) -
     info.mtime = int(mtime)
     info.mode = 0o644
     tar.addfile(info, io.BytesIO(payload))
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def write_shards(
@@ -84,8 +79,7 @@ def write_shards(
         bar = tqdm(total=len(records), desc=f"packing {split_name}", unit="clip", disable=not progress)
         for start in range(0, len(records), shard_size):
             name = f"{split_name}-{start // shard_size:06d}.tar"
-            tmp = out / (name + ".tmp")
-            with tarfile.open(tmp, "w") as tar:
+            with atomic_open(out / name, "wb") as handle, tarfile.open(fileobj=handle, mode="w") as tar:
                 for number, record in enumerate(records[start : start + shard_size], start=start):
                     key = f"{split_name}{number:08d}"
                     source = Path(record.path)
@@ -103,12 +97,11 @@ def write_shards(
                     }
                     _add_member(tar, f"{key}.json", json.dumps(meta, default=str).encode(), mtime)
                     bar.update()
-            os.replace(tmp, out / name)
             shards.append(name)
         bar.close()
         skipped = len(index.splits[split_name]) - len(records)
         summary["splits"][split_name] = {"clips": len(records), "shards": shards, "skipped_missing": skipped}
-    _atomic_write_text(out / INDEX_FILE, json.dumps(summary, indent=2))
+    atomic_write_text(out / INDEX_FILE, json.dumps(summary, indent=2))
     return summary
 
 

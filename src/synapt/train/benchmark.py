@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from synapt.config import load_config
+from synapt.train.checkpoint import load_checkpoint
 from synapt.train.datasets import Datasets
 
 # 120 steps (about 5 s of one thread) and 5 alternations: at 40 steps and 3 runs the measured
@@ -214,7 +215,7 @@ def _probe_grid(tmp: Path, videos: list, *, grid: dict = PROBE_GRID) -> dict:
 
     start = time.perf_counter()
     model = build_model(LOOP_MODEL, 3)
-    model.load_state_dict(torch.load(weights, weights_only=True)["model"])
+    model.load_state_dict(load_checkpoint(weights)["model"])
     plain = datasets()
     for lr in grid["lrs"]:
         for batch_size in grid["batch_sizes"]:

@@ -34,7 +34,7 @@ from tqdm import tqdm
 
 from synapt.config import TrainConfig, config_to_dict
 from synapt.errors import UserError
-from synapt.io import atomic_write_bytes, atomic_write_text
+from synapt.io import atomic_write_bytes, atomic_write_text, torch_load_safely
 from synapt.train.checkpoint import make_meta, save_checkpoint
 from synapt.train.datasets import Datasets, view_protocol
 from synapt.train.distributed import DistEnv, gather_by_index
@@ -77,7 +77,7 @@ def extract_features(model: nn.Module, dataset: Dataset, *, env: DistEnv, batch_
 def cached_features(model: nn.Module, dataset: Dataset, *, path: Path, env: DistEnv, **extract_options) -> dict:
     """Features from ``path`` when present, else extracted and written there atomically (rank 0)."""
     if path.is_file():
-        return torch.load(path, map_location="cpu", weights_only=True)
+        return torch_load_safely(path, what="feature cache")
     result = extract_features(model, dataset, env=env, **extract_options)
     if env.is_main:
         import io

@@ -464,7 +464,6 @@ def push_box():
     def program(ctx: ActionContext) -> Performance:
         style, params = _common(ctx)
         facing = float(ctx.cam_azimuth + ctx.rng.choice([90.0, -90.0]) + ctx.rng.uniform(-30, 30))
-        d = ctx.dims
         # A box about hip to chest high whose near face meets the hands of the pushing pose.
         half = (0.25, 0.32, 0.26 * ctx.actor.height)
         speed_ms = 0.45 * style["speed"]
