@@ -69,5 +69,9 @@ def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
     assert (tmp_path / "out" / "report.md").read_text().count("## ") >= 5
     assert "data:image/png;base64" in (tmp_path / "out" / "report.html").read_text()
 
+    assert saved["stages"]["reused"] == 0 and saved["stages"]["total"] > 40
     again = run_benchmark(preset, tmp_path / "out", dry_run=True, progress=False)
     assert all(stage["reused"] for stage in again["plan"])
+    rerun = run_benchmark(preset, tmp_path / "out", progress=False)
+    assert rerun["stages"]["reused"] == rerun["stages"]["total"] > 40  # nested stages are not even asked for
+    assert "reused" in (tmp_path / "out" / "report.md").read_text().splitlines()[2]

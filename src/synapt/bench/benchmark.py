@@ -71,7 +71,8 @@ class Runner:
         ``result.json``; read it back with :meth:`result`.
         """
         folder = stage_folder(self.root, name, config)
-        self.planned.append(PlannedStage(name, folder, (folder / "result.json").is_file(), estimate or {}))
+        if all(p.folder != folder for p in self.planned):  # a stage asked for twice is planned once
+            self.planned.append(PlannedStage(name, folder, (folder / "result.json").is_file(), estimate or {}))
         if not self.dry_run:
             run_stage(self.root, name, config, work)
         return folder
@@ -440,6 +441,8 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
     results = {
         "preset": preset.name,
         "wall_seconds": round(time.time() - started, 1),
+        # A rerun reuses finished stages, so its wall time alone would understate the work.
+        "stages": {"total": len(run.planned), "reused": sum(p.reused for p in run.planned)},
         "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}",
         "rows": rows,
         "bias": bias_rows,
@@ -562,11 +565,7 @@ def format_plan(plan: dict) -> str:
     """The dry run's job plan as a table, with totals."""
     lines = [f"{'stage':60s} {'status':8s} {'clips':>10s} {'GFLOP':>12s}"]
     total_clips, total_gflop = 0, 0.0
-    seen = set()
     for stage in plan["plan"]:
-        if stage["folder"] in seen:
-            continue
-        seen.add(stage["folder"])
         est = stage["estimate"]
         clips, gflop = est.get("clips") or 0, est.get("gflop")
         total_clips += clips

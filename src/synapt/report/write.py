@@ -28,7 +28,8 @@ def write_report(results: dict, out_dir: str | Path) -> tuple[Path, Path]:
 
     md: list[str] = [f"# synapt benchmark report — preset `{results['preset']}`", ""]
     md += [
-        f"Wall time: {results['wall_seconds'] / 60:.1f} min on {results.get('machine', 'this machine')}. "
+        f"Wall time: {results['wall_seconds'] / 60:.1f} min on {results.get('machine', 'this machine')}"
+        f"{_reuse_note(results.get('stages'))}. "
         f"Model: {', '.join(sorted({r['model'] for r in results['rows']})) or '–'}. "
         f"Every accuracy is top-1 on the suite's test split, in percent, with a 95% bootstrap "
         f"interval over test clips; hyperparameters were selected on a validation split carved "
@@ -99,6 +100,12 @@ def write_report(results: dict, out_dir: str | Path) -> tuple[Path, Path]:
     atomic_write_text(md_path, text)
     atomic_write_text(html_path, markdown_to_html(text, out_dir, title=f"synapt report — {results['preset']}"))
     return md_path, html_path
+
+
+def _reuse_note(stages: dict | None) -> str:
+    if not stages or not stages["reused"]:
+        return ""
+    return f" for this run, which reused {stages['reused']} of {stages['total']} stages finished by earlier runs"
 
 
 def _gap_points(results: dict) -> list[dict]:
