@@ -83,6 +83,7 @@ class OptimConfig:
     weight_decay: float = 1e-4
     batch_size: int = 8
     grad_clip: float | None = None
+    loss_scale: float = 2.0**16  # fp16 only: the dynamic GradScaler's starting scale (halved on overflow)
 
 
 @dataclass

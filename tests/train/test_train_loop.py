@@ -109,8 +109,9 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, tiny_config
     assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
 
 
-def test_resume_continues_exactly(tmp_path, tiny_config):
-    config = tiny_config("checkpoint_every=2", "model.dropout=0.5")
+@pytest.mark.parametrize("precision", ["fp32", "fp16"])  # fp16: the GradScaler's state must resume too
+def test_resume_continues_exactly(tmp_path, tiny_config, precision):
+    config = tiny_config("checkpoint_every=2", "model.dropout=0.5", f"precision={precision}", "optim.loss_scale=4096")
     train(config, out_dir=tmp_path / "whole", datasets=toy_datasets(), builder=tiny_builder, progress=False)
     # Crash in epoch 2 while fetching its 3rd batch (step 9): the last checkpoint is at step 8.
     crashing = toy_datasets(interrupt_after=24 + 2 * 4)
@@ -120,10 +121,11 @@ def test_resume_continues_exactly(tmp_path, tiny_config):
     assert (state["epoch"], state["position"]["batch"], state["step"]) == (1, 2, 8)
     train(config, out_dir=tmp_path / "cut", resume=True, datasets=toy_datasets(), builder=tiny_builder,
           progress=False)
-    whole = load_checkpoint(tmp_path / "whole" / "checkpoints" / "last.pt")["model"]
-    resumed = load_checkpoint(tmp_path / "cut" / "checkpoints" / "last.pt")["model"]
-    for key in whole:
-        assert torch.equal(whole[key], resumed[key]), key
+    whole = load_checkpoint(tmp_path / "whole" / "checkpoints" / "last.pt")
+    resumed = load_checkpoint(tmp_path / "cut" / "checkpoints" / "last.pt")
+    for key in whole["model"]:
+        assert torch.equal(whole["model"][key], resumed["model"][key]), key
+    assert whole["scaler"] == resumed["scaler"]
     steps = [json.loads(line)["step"] for line in (tmp_path / "cut" / "log.jsonl").read_text().splitlines()]
     assert steps == [6, 6, 12, 12, 12]  # no line repeated or lost
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -62,8 +64,7 @@ def test_linear_probe_model_from_a_real_checkpoint_has_frozen_bn(tmp_path):
 def test_precision_choices():
     assert resolve_precision("fp32", torch.device("cpu")) == "fp32"
     assert resolve_precision("auto", torch.device("cpu")) in ("bf16", "fp32")
-    with pytest.raises(UserError, match="precision=fp16 needs a GPU"):
-        resolve_precision("fp16", torch.device("cpu"))
+    assert resolve_precision("fp16", torch.device("cpu")) == "fp16"  # the GPU's GradScaler path, on the CPU
 
 
 def test_bf16_training_step_runs_and_stays_finite(tmp_path, tiny_config):
@@ -76,6 +77,36 @@ def test_bf16_training_step_runs_and_stays_finite(tmp_path, tiny_config):
     state = load_checkpoint(tmp_path / "checkpoints" / "last.pt")
     assert state["model"]["conv1.weight"].dtype == torch.float32  # autocast, not a bf16 model
     assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
+
+
+def test_fp16_steps_that_overflow_are_skipped_and_the_scale_backs_off(tmp_path, tiny_config):
+    """The GPU's fp16 recipe (autocast + dynamic GradScaler), run on the CPU: with a starting scale
+    of 2^40 every scaled gradient overflows fp16, so no SGD step may touch the weights."""
+    from synapt.train.checkpoint import load_checkpoint
+    from synapt.train.loop import train
+    from tinyvideo import tiny_builder, toy_datasets
+
+    train(tiny_config("precision=fp16", "optim.loss_scale=1099511627776", "schedule.epochs=1"), out_dir=tmp_path,
+          datasets=toy_datasets(), builder=tiny_builder, progress=False)
+    state = load_checkpoint(tmp_path / "checkpoints" / "last.pt")
+    assert state["step"] == 6
+    assert state["scaler"]["scale"] == 2.0**40 / 2**6  # halved at each of the 6 overflowing steps
+    assert state["optimizer"]["state"] == {}  # SGD never stepped: no momentum buffer exists
+
+
+def test_fp16_training_with_the_default_scale_learns(tmp_path, tiny_config):
+    from synapt.train.checkpoint import load_checkpoint
+    from synapt.train.loop import train
+    from tinyvideo import tiny_builder, toy_datasets
+
+    train(tiny_config("precision=fp16", "schedule.epochs=3"), out_dir=tmp_path, datasets=toy_datasets(),
+          builder=tiny_builder, progress=False)
+    state = load_checkpoint(tmp_path / "checkpoints" / "last.pt")
+    assert state["scaler"]["scale"] == 2.0**16 and state["scaler"]["_growth_tracker"] == 18  # no overflow
+    assert len(state["optimizer"]["state"]) == len(state["model"]) - 3  # every parameter stepped (not BN buffers)
+    log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    losses = [line["loss"] for line in log if line["kind"] == "epoch"]
+    assert losses[-1] < losses[0]
 
 
 def test_label_outside_the_head_names_the_record():

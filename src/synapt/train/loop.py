@@ -101,7 +101,7 @@ def train(config: TrainConfig, *, out_dir: str | Path, resume: bool = False, dat
     model = prepare_model(config.model, mode=config.mode, num_classes=num_classes, builder=builder)
     model.to(env.device)
     precision = resolve_precision(config.precision, env.device)
-    scaler = grad_scaler(precision, env.device)
+    scaler = grad_scaler(precision, env.device, init_scale=config.optim.loss_scale)
     # Frozen parameters (linear probe) stay out of the optimizer: no momentum, no decay.
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.SGD(trainable, lr=config.optim.lr, momentum=config.optim.momentum,
