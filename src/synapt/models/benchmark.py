@@ -159,8 +159,10 @@ def measure(
         optimizer.step()
 
     def ceiling_gflops(which: CeilingConv = ceiling) -> float:
+        # Median of three calls: one ~30 ms call is easily caught by a moment of other work, which
+        # would move this step's ratio by far more than the step itself moves.
         with torch.no_grad():
-            return which[1] / _seconds(which[0]) / 1e9
+            return which[1] / statistics.median(_seconds(which[0]) for _ in range(3)) / 1e9
 
     for _ in range(warmup):
         step(False)
