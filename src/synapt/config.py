@@ -220,6 +220,7 @@ def validate(config: TrainConfig, *, where: str = "config") -> None:
         (config.data.on_error in ("raise", "skip"), "data.on_error", "must be raise or skip"),
         (config.optim.lr > 0, "optim.lr", "must be positive"),
         (config.optim.batch_size >= 1, "optim.batch_size", "must be at least 1"),
+        (config.optim.loss_scale > 0, "optim.loss_scale", "must be positive (2^16 is the usual start)"),
         (config.schedule.epochs >= 1, "schedule.epochs", "must be at least 1"),
         (config.schedule.warmup_epochs >= 0, "schedule.warmup_epochs", "must be 0 or more"),
         (config.eval.every >= 1, "eval.every", "must be at least 1"),

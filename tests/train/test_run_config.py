@@ -58,6 +58,7 @@ def test_int_is_accepted_for_float():
         ("data.flip=1", "data.flip must be bool, got 1"),
         ("optim.batch_size=true", "optim.batch_size must be int, got True"),
         ("mode=pretrian", "mode must be one of pretrain, finetune, linear_probe, scratch"),
+        ("optim.loss_scale=0", "optim.loss_scale must be positive"),
         ("optim", "override 'optim' is not key=value"),
     ],
 )

@@ -13,7 +13,6 @@ import contextlib
 import torch
 
 
-
 def cpu_supports_bf16() -> bool:
     """Native bf16 matmul units (AVX512-BF16 or AMX); elsewhere bf16 autocast is emulated and slow."""
     cpu = getattr(torch, "cpu", None)
@@ -38,9 +37,10 @@ def autocast(precision: str, device: torch.device) -> contextlib.AbstractContext
     return torch.autocast(device_type=device.type, dtype=dtype)
 
 
-def grad_scaler(precision: str, device: torch.device, *, init_scale: float = 2.0**16) -> torch.amp.GradScaler:
+def grad_scaler(precision: str, device: torch.device, *, init_scale: float) -> torch.amp.GradScaler:
     """fp16 gradients underflow without loss scaling; bf16 has fp32's range and needs none.
 
-    The scale is dynamic: a step whose gradients overflow is skipped and the scale halved.
+    The scale is dynamic, starting at ``init_scale`` (``optim.loss_scale``): a step whose gradients
+    overflow is skipped and the scale halved.
     """
     return torch.amp.GradScaler(device.type, init_scale=init_scale, enabled=precision == "fp16")
