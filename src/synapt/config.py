@@ -25,6 +25,7 @@ from synapt.errors import UserError
 
 MODES = ("pretrain", "finetune", "linear_probe", "scratch")
 PRECISIONS = ("fp32", "bf16", "fp16", "auto")
+OPTIMIZERS = ("sgd", "adamw")
 
 # ImageNet statistics in 0-1 pixel units: what torchvision-compatible weights expect.
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
@@ -37,6 +38,16 @@ class DataConfig:
 
     ``num_frames x frame_interval x num_clips`` is mmaction2's sampling vocabulary; ``size`` is
     the square crop side in pixels; ``workers`` None means one per spare core (at most 4).
+
+    ``train_crop`` is the training-time spatial augmentation, and it also sets the evaluation
+    crop (see ``synapt.data.transforms.CROP_POLICIES``): ``multiscale`` is TSN's corner crops of
+    66-100% of the short side (the 224 px recipe), ``light`` a square of 80-100% of the short side
+    placed anywhere (what small frames tolerate), ``none`` the whole centred square. ``auto``
+    (default) is ``light`` at ``size <= 112`` px and ``multiscale`` above: at small sizes a corner
+    crop of 66% cuts a small subject out of the clip. ``temporal_jitter`` draws TSN's frame in
+    each segment at random (training); off, training takes the segment centres as testing does.
+    ``cache_mb`` keeps decoded train and val clips in memory up to that many MB per loader
+    process (0: decode every time): short generated clips then decode once, not once an epoch.
     """
 
     format: str = "synapt"
@@ -53,6 +64,9 @@ class DataConfig:
     mean: list[float] = field(default_factory=lambda: list(IMAGENET_MEAN))
     std: list[float] = field(default_factory=lambda: list(IMAGENET_STD))
     flip: bool = True
+    train_crop: str = "auto"
+    temporal_jitter: bool = True
+    cache_mb: float = 0.0
     workers: int | None = None
     on_error: str = "raise"
 
@@ -76,11 +90,21 @@ class ModelConfig:
 
 @dataclass
 class OptimConfig:
-    """SGD with momentum (the paper's recipe); ``batch_size`` is clips per process per step."""
+    """The optimizer; ``batch_size`` is clips per process per step.
 
+    ``sgd`` (default) is the paper's recipe: momentum, L2 weight decay on every parameter.
+    ``adamw`` decouples the weight decay and applies it to weights only: never to norm layers,
+    biases, or the parameters a model lists in ``no_weight_decay()`` (embeddings). ``momentum``
+    is SGD's; AdamW uses ``betas``. ``label_smoothing`` mixes the one-hot target with the uniform
+    distribution (0.1 in most video recipes; 0 is plain cross-entropy).
+    """
+
+    name: str = "sgd"
     lr: float = 0.01
     momentum: float = 0.9
     weight_decay: float = 1e-4
+    betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
+    label_smoothing: float = 0.0
     batch_size: int = 8
     grad_clip: float | None = None
     loss_scale: float = 2.0**16  # fp16 only: the dynamic GradScaler's starting scale (halved on overflow)
@@ -211,6 +235,9 @@ def valid_keys() -> list[str]:
 
 def validate(config: TrainConfig, *, where: str = "config") -> None:
     """Value checks that the types alone cannot express."""
+    from synapt.data.transforms import CROP_POLICIES
+
+    crops = ("auto", *CROP_POLICIES)
     checks = [
         (config.mode in MODES, "mode", f"must be one of {', '.join(MODES)}"),
         (config.precision in PRECISIONS, "precision", f"must be one of {', '.join(PRECISIONS)}"),
@@ -218,7 +245,13 @@ def validate(config: TrainConfig, *, where: str = "config") -> None:
         (config.data.size >= 8, "data.size", "must be at least 8 pixels"),
         (len(config.data.mean) == 3 and len(config.data.std) == 3, "data.mean/std", "need 3 values (RGB)"),
         (config.data.on_error in ("raise", "skip"), "data.on_error", "must be raise or skip"),
+        (config.data.cache_mb >= 0, "data.cache_mb", "must be 0 (no cache) or a number of MB"),
+        (config.data.train_crop in crops, "data.train_crop", f"must be one of {', '.join(crops)}"),
+        (config.optim.name in OPTIMIZERS, "optim.name", f"must be one of {', '.join(OPTIMIZERS)}"),
         (config.optim.lr > 0, "optim.lr", "must be positive"),
+        (len(config.optim.betas) == 2 and all(0 <= b < 1 for b in config.optim.betas), "optim.betas",
+         "needs two values in [0, 1), e.g. [0.9, 0.999]"),
+        (0 <= config.optim.label_smoothing < 1, "optim.label_smoothing", "must be in [0, 1)"),
         (config.optim.batch_size >= 1, "optim.batch_size", "must be at least 1"),
         (config.optim.loss_scale > 0, "optim.loss_scale", "must be positive (2^16 is the usual start)"),
         (config.schedule.epochs >= 1, "schedule.epochs", "must be at least 1"),

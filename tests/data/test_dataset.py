@@ -134,3 +134,40 @@ def test_distributed_loader_uses_a_distributed_sampler_and_advances_its_epoch(cl
         assert loader.sampler.epoch == 1 and first != second  # reshuffled for the second epoch
     finally:
         dist.destroy_process_group()
+
+
+def test_decode_cache_gives_the_same_clips_without_reopening_the_file(clip16, tmp_path):
+    import shutil
+
+    path = tmp_path / "clip.mp4"
+    shutil.copy(clip16, path)
+    kwargs = dict(num_frames=4, train=True, size=16, train_crop="light", seed=3)
+    plain = VideoClipDataset([VideoRecord(str(path), 0)], **kwargs)
+    cached = VideoClipDataset([VideoRecord(str(path), 0)], cache_mb=10, **kwargs)
+    for epoch in range(2):
+        plain.set_epoch(epoch)
+        cached.set_epoch(epoch)
+        if epoch == 1:
+            path.unlink()  # a cached clip is cut from memory: the file is not read again
+            with pytest.raises(VideoDecodeError):
+                plain[0]
+            continue
+        assert torch.equal(plain[0][0], cached[0][0])
+    expected = VideoClipDataset([VideoRecord(str(clip16), 0)], **kwargs)
+    expected.set_epoch(1)
+    assert torch.equal(cached[0][0], expected[0][0])
+
+
+def test_decode_cache_stops_at_its_budget(clip16):
+    records = [VideoRecord(str(clip16), 0), VideoRecord(str(clip16), 1)]
+    ds = VideoClipDataset(records, num_frames=4, train=False, size=16, cache_mb=1e-6)
+    ds[0], ds[1]
+    assert len(ds._cache) == 1  # the first clip passes the tiny budget; the second is decoded each time
+
+
+def test_temporal_jitter_off_trains_on_segment_centres(clip16, brightness):
+    ds = VideoClipDataset([VideoRecord(str(clip16), 0)], num_frames=4, train=True, temporal_jitter=False,
+                          train_crop="none", size=16, mean=T.HALF_MEAN, std=T.HALF_STD, flip=False)
+    for epoch in range(3):
+        ds.set_epoch(epoch)
+        assert grey(ds[0][0]) == pytest.approx([brightness(i) for i in (2, 6, 10, 14)], abs=2)

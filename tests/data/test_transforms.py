@@ -124,3 +124,28 @@ def test_grouped_plane_resize_equals_plain_interpolation(frames, channels):
     crop = clip[..., 2:22, 3:25]  # a non-contiguous view, as crops are
     expected = F.interpolate(crop, size=(17, 33), mode="bilinear", antialias=True, align_corners=False)
     assert torch.equal(T.resize(crop, (17, 33)), expected)
+
+
+def test_light_crop_keeps_most_of_the_frame_anywhere():
+    rng = np.random.default_rng(0)
+    boxes = [T.light_crop_box(64, 80, rng=rng) for _ in range(300)]
+    sides = [b[2] for b in boxes]
+    assert all(b[2] == b[3] for b in boxes)  # squares
+    assert min(sides) >= round(64 * 0.8) and max(sides) <= 64
+    assert all(0 <= top <= 64 - h and 0 <= left <= 80 - w for top, left, h, w in boxes)
+    # placed anywhere, not only at TSN's five corner/centre positions
+    assert len({(top, left) for top, left, _, _ in boxes}) > 50
+
+
+@pytest.mark.parametrize("size, expected", [(32, "light"), (112, "light"), (160, "multiscale"), (224, "multiscale")])
+def test_auto_crop_policy_is_scale_aware(size, expected):
+    assert T.resolve_crop_policy("auto", size=size).name == expected
+    assert T.resolve_crop_policy("none", size=size).train_box(24, 32, np.random.default_rng(0)) == (0, 4, 24, 24)
+    with pytest.raises(ValueError, match="train_crop must be auto or one of"):
+        T.resolve_crop_policy("corners", size=size)
+
+
+def test_each_policy_sets_the_matching_test_crop():
+    assert T.CROP_POLICIES["multiscale"].center_fraction == pytest.approx(224 / 256)
+    assert T.CROP_POLICIES["light"].center_fraction == pytest.approx(0.9)
+    assert T.CROP_POLICIES["none"].center_fraction == 1.0

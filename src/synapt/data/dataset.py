@@ -24,11 +24,9 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, IterableDa
 from synapt.data import transforms as T
 from synapt.data.records import VideoRecord
 from synapt.data.sampling import sample_indices
-from synapt.data.video import VideoDecodeError, open_video
+from synapt.data.video import DecodedVideo, VideoDecodeError, open_video
 
 log = logging.getLogger(__name__)
-
-TRAIN_CROPS = ("multiscale", "random_resized")
 
 
 class VideoClipDataset(Dataset):
@@ -51,7 +49,11 @@ class VideoClipDataset(Dataset):
         on_error: ``"raise"`` or ``"skip"`` for videos that fail to decode.
         seed: base of every random choice (with the epoch, worker seed and item index).
         class_names: needed only for a flip map by class name.
-        train_crop: ``"multiscale"`` (TSN) or ``"random_resized"``.
+        train_crop: a ``transforms.CROP_POLICIES`` name (``"multiscale"``: TSN, ``"light"``,
+            ``"random_resized"``, ``"none"``) or ``"auto"`` (light at ``size <= 112``); it also
+            sets the single test view's centre-crop fraction.
+        temporal_jitter: TSN training draws each segment's frame at random; if False it takes
+            the segment centres, as testing does.
         short_policy: dense clips longer than the video: ``"loop"`` or ``"repeat_last"``.
         backend: video reader backend (``"pyav"``, ``"pyav-rgb24"``, ``"decord"``).
         frame_template, frame_start: for records that are frame folders: file-name template
@@ -60,6 +62,9 @@ class VideoClipDataset(Dataset):
         fused: for 4:2:0 videos with square pixels and no rotation, crop and resize the YUV
             planes and convert only output pixels (crop boxes snapped to even pixels); else
             convert whole frames to RGB first. Same picture up to rounding, fewer operations.
+        cache_mb: keep up to this many MB of decoded clips in memory (0: none) so later epochs
+            skip decoding; a clip past the budget is decoded each time. Each loader process
+            has its own cache (with workers, memory is ``workers x cache_mb``).
     """
 
     def __init__(
@@ -81,12 +86,14 @@ class VideoClipDataset(Dataset):
         seed: int = 0,
         class_names: Sequence[str] | None = None,
         train_crop: str = "multiscale",
+        temporal_jitter: bool = True,
         short_policy: str = "loop",
         backend: str = "pyav",
         frame_template: str | None = None,
         frame_start: int = 1,
         layout: str = "CTHW",
         fused: bool = True,
+        cache_mb: float = 0.0,
     ):
         if sampling not in ("tsn", "dense"):
             raise ValueError(f"sampling must be 'tsn' or 'dense', not {sampling!r}")
@@ -96,8 +103,6 @@ class VideoClipDataset(Dataset):
             raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
         if num_crops not in (1, 3):
             raise ValueError(f"num_crops must be 1 (centre) or 3 (three-crop), not {num_crops}")
-        if train_crop not in TRAIN_CROPS:
-            raise ValueError(f"train_crop must be one of {TRAIN_CROPS}, not {train_crop!r}")
         if layout not in ("CTHW", "TCHW"):
             raise ValueError(f"layout must be 'CTHW' or 'TCHW', not {layout!r}")
         self.records = list(records)
@@ -114,13 +119,17 @@ class VideoClipDataset(Dataset):
         self.flip_map = T.resolve_flip_map(flip_map, class_names)
         self.on_error = on_error
         self.seed = seed
-        self.train_crop = train_crop
+        self.crop = T.resolve_crop_policy(train_crop, size=size)
+        self.temporal_jitter = temporal_jitter
         self.short_policy = short_policy
         self.backend = backend
         self.frame_template = frame_template
         self.frame_start = frame_start
         self.layout = layout
         self.fused = fused
+        self.cache_mb = cache_mb
+        self._cache: dict[int, DecodedVideo] = {}
+        self._cached_bytes = 0
         self.epoch = 0
         # Shared memory so failures in DataLoader workers are visible to the training loop.
         self._errors = multiprocessing.Value("l", 0)
@@ -157,7 +166,7 @@ class VideoClipDataset(Dataset):
     def __getitem__(self, index: int):
         record = self.records[index]
         try:
-            video, label = self._load(record, self._rng(index))
+            video, label = self._load(index, record, self._rng(index))
         except (VideoDecodeError, OSError) as err:
             if self.on_error == "raise":
                 raise VideoDecodeError(f"clip {index} ({record.path}): {err}") from err
@@ -167,9 +176,18 @@ class VideoClipDataset(Dataset):
             return None
         return video, label, index
 
-    def _load(self, record: VideoRecord, rng: np.random.Generator) -> tuple[torch.Tensor, int]:
+    def _load(self, index: int, record: VideoRecord, rng: np.random.Generator) -> tuple[torch.Tensor, int]:
+        cached = self._cache.get(index)
+        if cached is not None:
+            return self.clip_from_reader(cached, record, rng)
         with open_video(record.path, backend=self.backend, frame_template=self.frame_template, frame_start=self.frame_start) as reader:
-            return self.clip_from_reader(reader, record, rng)
+            if self._cached_bytes >= self.cache_mb * 1e6:
+                return self.clip_from_reader(reader, record, rng)
+            # Decode the whole video once; every later epoch cuts its views from memory.
+            decoded = DecodedVideo.read(reader, prefer_yuv=self.fused)
+        self._cache[index] = decoded
+        self._cached_bytes += decoded.nbytes
+        return self.clip_from_reader(decoded, record, rng)
 
     def clip_from_reader(self, reader, record: VideoRecord, rng: np.random.Generator) -> tuple[torch.Tensor, int]:
         """Sample, decode and transform one record's clip from an open reader -> ``(video, label)``."""
@@ -209,13 +227,9 @@ class VideoClipDataset(Dataset):
                 clip = frames[select]
                 height, width = clip.shape[-2:]
             if self.train:
-                if self.train_crop == "multiscale":
-                    box = T.multi_scale_crop_box(height, width, rng=rng)
-                else:
-                    box = T.random_resized_crop_box(height, width, rng=rng)
-                boxes = [box]
+                boxes = [self.crop.train_box(height, width, rng)]
             elif self.num_crops == 1:
-                boxes = [T.center_box(height, width)]
+                boxes = [T.center_box(height, width, fraction=self.crop.center_fraction)]
             else:
                 boxes = T.three_crop_boxes(height, width)
             for box in boxes:
@@ -237,7 +251,7 @@ class VideoClipDataset(Dataset):
             sampling=self.sampling,
             clip_len=self.num_frames,
             frame_interval=self.frame_interval,
-            train=self.train,
+            train=self.train and self.temporal_jitter,
             num_clips=1 if self.train else self.num_clips,
             rng=rng,
             short_policy=self.short_policy,

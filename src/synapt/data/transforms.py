@@ -8,6 +8,7 @@ only ever resizing the small crop.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Mapping, Sequence
@@ -158,6 +159,72 @@ def random_resized_crop_box(
     crop_w = min(width, round(height * aspect))
     crop_h = min(height, round(crop_w / aspect))
     return center_crop_box(height, width, crop_h, crop_w)
+
+
+def light_crop_box(
+    height: int,
+    width: int,
+    *,
+    rng: np.random.Generator,
+    scale: tuple[float, float] = (0.8, 1.0),
+) -> Box:
+    """A square of ``scale`` (uniform) times the short side, placed uniformly in the frame.
+
+    The augmentation small frames tolerate: at 64 px a subject 15-30 px tall keeps its whole
+    body in at least 80% of the frame, where TSN's 66% corner crops often cut it out.
+    """
+    side = max(1, round(min(height, width) * rng.uniform(*scale)))
+    return int(rng.integers(height - side + 1)), int(rng.integers(width - side + 1)), side, side
+
+
+def full_box(height: int, width: int) -> Box:
+    """The centred square of the short side (no spatial augmentation)."""
+    side = min(height, width)
+    return center_crop_box(height, width, side, side)
+
+
+@dataclasses.dataclass(frozen=True)
+class CropPolicy:
+    """A training crop and the evaluation centre crop that matches it in object scale.
+
+    ``center_fraction`` is the side of the single test view as a fraction of the short side:
+    mmaction2's "resize 256, centre crop 224" (0.875) after multi-scale training, the mean
+    training scale (0.9) after light crops, the whole square after none.
+    """
+
+    name: str
+    description: str
+    center_fraction: float
+
+    def train_box(self, height: int, width: int, rng: np.random.Generator) -> Box:
+        if self.name == "multiscale":
+            return multi_scale_crop_box(height, width, rng=rng)
+        if self.name == "random_resized":
+            return random_resized_crop_box(height, width, rng=rng)
+        if self.name == "light":
+            return light_crop_box(height, width, rng=rng)
+        return full_box(height, width)
+
+
+CROP_POLICIES = {
+    "multiscale": CropPolicy("multiscale", "TSN multi-scale corner crops, 66-100% of the short side",
+                             CENTER_CROP_FRACTION),
+    "random_resized": CropPolicy("random_resized", "Inception crops, 8-100% of the area, aspect 3/4-4/3",
+                                 CENTER_CROP_FRACTION),
+    "light": CropPolicy("light", "square of 80-100% of the short side, placed anywhere", 0.9),
+    "none": CropPolicy("none", "the whole centred square", 1.0),
+}
+# At and below this output size, "auto" means "light": see CropPolicy and docs/training.md.
+SMALL_FRAME = 112
+
+
+def resolve_crop_policy(name: str, *, size: int) -> CropPolicy:
+    """The policy ``name`` names; ``"auto"`` is ``light`` for ``size <= 112`` px, else ``multiscale``."""
+    if name == "auto":
+        name = "light" if size <= SMALL_FRAME else "multiscale"
+    if name not in CROP_POLICIES:
+        raise ValueError(f"train_crop must be auto or one of {', '.join(CROP_POLICIES)}, not {name!r}")
+    return CROP_POLICIES[name]
 
 
 def hflip(clip: torch.Tensor) -> torch.Tensor:

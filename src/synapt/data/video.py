@@ -100,6 +100,51 @@ class YUVClip:
     full_range: bool
 
 
+class DecodedVideo:
+    """Every frame of a video held in memory, read like a reader (``get_yuv``/``get_frames``).
+
+    What a dataset's decode cache keeps per clip: the 4:2:0 planes when they are the displayed
+    picture (a 64 px, 8-frame clip is 49 KB), else the RGB frames.
+    """
+
+    def __init__(self, *, yuv: YUVClip | None = None, frames: torch.Tensor | None = None):
+        if (yuv is None) == (frames is None):
+            raise ValueError("DecodedVideo holds either yuv planes or RGB frames")
+        self.yuv, self.frames = yuv, frames
+
+    @classmethod
+    def read(cls, reader, *, prefer_yuv: bool = True) -> "DecodedVideo":
+        """Decode every frame of an open reader."""
+        every = list(range(reader.num_frames))
+        yuv = reader.get_yuv(every) if prefer_yuv and hasattr(reader, "get_yuv") else None
+        return cls(yuv=yuv) if yuv is not None else cls(frames=reader.get_frames(every))
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.yuv.luma) if self.yuv is not None else len(self.frames)
+
+    @property
+    def nbytes(self) -> int:
+        if self.yuv is not None:
+            return self.yuv.luma.numel() + self.yuv.chroma.numel()
+        return self.frames.numel()
+
+    def get_yuv(self, indices: Sequence[int]) -> YUVClip | None:
+        if self.yuv is None:
+            return None
+        index = torch.as_tensor(list(indices), dtype=torch.long).clamp_(max=self.num_frames - 1)
+        return YUVClip(luma=self.yuv.luma[index], chroma=self.yuv.chroma[index], matrix=self.yuv.matrix,
+                       full_range=self.yuv.full_range)
+
+    def get_frames(self, indices: Sequence[int]) -> torch.Tensor:
+        index = torch.as_tensor(list(indices), dtype=torch.long).clamp_(max=self.num_frames - 1)
+        if self.frames is not None:
+            return self.frames[index]
+        clip = self.get_yuv(index.tolist())
+        return yuv420_to_rgb(clip.luma, clip.chroma[:, 0], clip.chroma[:, 1], matrix=clip.matrix,
+                             full_range=clip.full_range)
+
+
 def display_size(width: int, height: int, sample_aspect: float, rotation: int) -> tuple[int, int]:
     """Displayed ``(width, height)`` in pixels of a coded frame: SAR stretches width, then rotation."""
     shown_width = max(1, round(width * sample_aspect)) if sample_aspect > 0 else width

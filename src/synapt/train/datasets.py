@@ -38,6 +38,9 @@ def check_labels(records: Sequence, num_classes: int, *, split: str, where: str)
 
 def view_protocol(data: DataConfig, *, split: str, num_clips: int, num_crops: int) -> dict:
     """How one evaluation number is produced; stored next to every metric."""
+    from synapt.data.transforms import resolve_crop_policy
+
+    policy = resolve_crop_policy(data.train_crop, size=data.size)
     return {
         "split": split,
         "num_frames": data.num_frames,
@@ -46,7 +49,8 @@ def view_protocol(data: DataConfig, *, split: str, num_clips: int, num_crops: in
         "size": data.size,
         "num_clips": num_clips,
         "num_crops": num_crops,
-        "crop": "center" if num_crops == 1 else "three-crop",
+        "crop": f"center {policy.center_fraction:g}" if num_crops == 1 else "three-crop",
+        "train_crop": policy.name,
         "aggregate": "mean softmax over views" if num_clips * num_crops > 1 else "single view",
     }
 
@@ -75,11 +79,12 @@ def build_datasets(data: DataConfig, *, seed: int, num_clips: int, num_crops: in
                         "fetch them, or set data.on_error=skip to train on the others")
     index = index.drop_missing()
 
-    def clips(records, *, train: bool, clips: int = 1, crops: int = 1):
+    def clips(records, *, train: bool, clips: int = 1, crops: int = 1, cache: bool = False):
         return VideoClipDataset(
             records, num_frames=data.num_frames, sampling=data.sampling, frame_interval=data.frame_interval,
             train=train, num_clips=clips, num_crops=crops, size=data.size, mean=data.mean, std=data.std,
-            flip=data.flip and train, on_error=data.on_error, seed=seed,
+            flip=data.flip and train, on_error=data.on_error, seed=seed, train_crop=data.train_crop,
+            temporal_jitter=data.temporal_jitter, cache_mb=data.cache_mb if cache else 0.0,
             # Left/right classes change label under a flip (or are never flipped).
             flip_map=index.flip_map or None,
         )
@@ -90,8 +95,9 @@ def build_datasets(data: DataConfig, *, seed: int, num_clips: int, num_crops: in
     test = splits.get(data.test_split)
     return Datasets(
         class_names=list(index.class_names),
-        train=clips(train, train=True) if train else None,
-        val=clips(val, train=False) if val else None,
+        # Train and val are read every epoch: they are what a decode cache is for.
+        train=clips(train, train=True, cache=True) if train else None,
+        val=clips(val, train=False, cache=True) if val else None,
         test=clips(test, train=False, clips=num_clips, crops=num_crops) if test else None,
         train_eval=clips(train, train=False) if train else None,
         protocols={
