@@ -31,6 +31,7 @@ from synapt.train.distributed import DistEnv, all_gather_objects, all_true, setu
 from synapt.train.evaluate import evaluate, without_confusion, write_confusion
 from synapt.train.loader import batches_per_epoch, epoch_loader
 from synapt.train.modes import ModelBuilder, prepare_model, set_train_mode
+from synapt.train.optim import build_optimizer
 from synapt.train.precision import autocast, grad_scaler, resolve_precision
 
 # Keys that may change between a run and its resume: they do not change what is computed.
@@ -104,8 +105,7 @@ def train(config: TrainConfig, *, out_dir: str | Path, resume: bool = False, dat
     scaler = grad_scaler(precision, env.device, init_scale=config.optim.loss_scale)
     # Frozen parameters (linear probe) stay out of the optimizer: no momentum, no decay.
     trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.SGD(trainable, lr=config.optim.lr, momentum=config.optim.momentum,
-                                weight_decay=config.optim.weight_decay)
+    optimizer = build_optimizer(model, config.optim)
 
     batch_size = config.optim.batch_size
     steps_per_epoch = batches_per_epoch(len(datasets.train), batch_size=batch_size, world_size=env.world_size)
@@ -201,7 +201,7 @@ def train(config: TrainConfig, *, out_dir: str | Path, resume: bool = False, dat
 
             with autocast(precision, env.device):
                 logits = model(video)
-                loss = F.cross_entropy(logits.float(), label)
+                loss = F.cross_entropy(logits.float(), label, label_smoothing=config.optim.label_smoothing)
             # Stop BEFORE the step: a NaN applied to the weights would poison every later checkpoint.
             if not all_true(bool(torch.isfinite(loss.detach())), env):
                 raise TrainingDiverged(
