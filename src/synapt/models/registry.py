@@ -7,7 +7,7 @@ import inspect
 from torch import nn
 
 from synapt.errors import UserError
-from synapt.models import resnet, resnet3d, timesformer, tsn
+from synapt.models import resnet, resnet3d, timesformer, tsn, video_resnet
 
 MODELS = {
     "tsn_r50": tsn.tsn_r50,
@@ -22,6 +22,10 @@ MODELS = {
     "i3d_tiny": resnet3d.i3d_tiny,
     "r2plus1d_tiny": resnet3d.r2plus1d_tiny,
     "timesformer_tiny": timesformer.timesformer_tiny,
+    # CPU-class video models: torchvision's video ResNet-18s.
+    "r3d_18": video_resnet.r3d_18,
+    "mc3_18": video_resnet.mc3_18,
+    "r2plus1d_18": video_resnet.r2plus1d_18,
     "resnet18": resnet.resnet18,
     "resnet34": resnet.resnet34,
     "resnet50": resnet.resnet50,
@@ -36,9 +40,9 @@ def build_model(name: str, num_classes: int, **options) -> nn.Module:
     """Build a registered model with a fresh ``num_classes``-way ``fc`` head.
 
     Args:
-        name: a key of ``MODELS`` (e.g. ``"tsn_r50"``, ``"i3d_tiny"``, ``"timesformer_b"``).
+        name: a key of ``MODELS`` (e.g. ``"tsn_r50"``, ``"r2plus1d_18"``, ``"i3d_tiny"``).
         num_classes: size of the classification head.
-        **options: builder-specific keywords (``dropout``, ``style``, ``mid_channels``, ...).
+        **options: builder-specific keywords (``dropout``, ``style``, ``mid_channels``, ``width``, ...).
 
     Returns:
         The model, with ``arch``, ``feature_dim``, ``default_mean``/``default_std`` and, for video
