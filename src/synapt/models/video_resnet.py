@@ -27,6 +27,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from synapt.models.classifier import VideoClassifier, init_resnet_weights
 from synapt.models.resnet3d import tran_mid_channels
 
 # torchvision's Kinetics-400 video weights were trained on inputs normalised with these.
@@ -139,7 +140,7 @@ def r2plus1d_stem(width: int) -> nn.Sequential:
     )
 
 
-class VideoResNet(nn.Module):
+class VideoResNet(VideoClassifier):
     """Stem, four stages of ``BasicBlock3d`` (widths ``w, 2w, 4w, 8w``), global average pool, dropout, ``fc``.
 
     Args:
@@ -173,12 +174,11 @@ class VideoResNet(nn.Module):
             for i, (kind, blocks) in enumerate(zip(convs, layers))
         ]
         self.layer1, self.layer2, self.layer3, self.layer4 = stages
-        self.avgpool = nn.AdaptiveAvgPool3d(1)
         self.dropout = nn.Dropout(dropout)
         self.feature_dim = width * 8
         self.fc = nn.Linear(self.feature_dim, num_classes)
         self.default_input = {"num_frames": 16, "size": 112}
-        self._init_weights()
+        init_resnet_weights(self)  # torchvision's
 
     def _make_layer(self, kind: ConvKind, planes: int, blocks: int, *, stride: int) -> nn.Sequential:
         downsample = None
@@ -192,35 +192,10 @@ class VideoResNet(nn.Module):
         stage += [BasicBlock3d(planes, planes, kind=kind) for _ in range(1, blocks)]
         return nn.Sequential(*stage)
 
-    def _init_weights(self) -> None:
-        # torchvision's: He (fan-out) convolutions, unit BatchNorm, a small Gaussian head.
-        for m in self.modules():
-            if isinstance(m, nn.Conv3d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm3d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01)
-                nn.init.zeros_(m.bias)
-
     def forward_maps(self, x: torch.Tensor) -> torch.Tensor:
         """Video ``(B, C, T, H, W)`` -> last feature maps ``(B, 8 x width, T', H/16, W/16)``."""
         x = self.layer1(self.stem(x))
         return self.layer4(self.layer3(self.layer2(x)))
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Video ``(B, C, T, H, W)`` -> pooled features ``(B, D)`` (before dropout and head)."""
-        if x.dim() != 5:
-            raise ValueError(f"{type(self).__name__} expects a video batch (B, C, T, H, W), got shape {tuple(x.shape)}")
-        return self.avgpool(self.forward_maps(x)).flatten(1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.dropout(self.forward_features(x)))
-
-    def reset_classifier(self, num_classes: int) -> None:
-        """Replace the head by a fresh ``num_classes``-way linear layer."""
-        self.fc = nn.Linear(self.feature_dim, num_classes)
 
 
 def _video_resnet(arch: str, *, num_classes: int, width: int, dropout: float) -> VideoResNet:

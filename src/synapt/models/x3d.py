@@ -38,6 +38,8 @@ import math
 import torch
 from torch import nn
 
+from synapt.models.classifier import VideoClassifier, init_resnet_weights
+
 # PySlowFast / pytorchvideo Kinetics normalisation: the same values TimeSformer's official configs use.
 from synapt.models.timesformer import TIMESFORMER_MEAN as X3D_MEAN
 from synapt.models.timesformer import TIMESFORMER_STD as X3D_STD
@@ -196,7 +198,7 @@ class Head(nn.Module):
         return self.pool(x).flatten(1)
 
 
-class X3D(nn.Module):
+class X3D(VideoClassifier):
     """X3D: stem, four stages, projected-pool head (``blocks.0`` .. ``blocks.5``), dropout, ``fc``.
 
     Args:
@@ -236,20 +238,9 @@ class X3D(nn.Module):
         self._init_weights()
 
     def _init_weights(self) -> None:
-        # pytorchvideo's ResNet init: He (fan-out) convolutions with zero bias, unit BatchNorm except the
-        # last BN of each bottleneck (zero, so every residual block starts as its shortcut), a small
-        # Gaussian head.
-        for m in self.modules():
-            if isinstance(m, nn.Conv3d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm3d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01)
-                nn.init.zeros_(m.bias)
+        # pytorchvideo's ResNet init, with the last BN of each bottleneck at zero scale, so that every
+        # residual block starts as its shortcut.
+        init_resnet_weights(self)
         for m in self.modules():
             if isinstance(m, Bottleneck):
                 nn.init.zeros_(m.norm_c.weight)
@@ -260,18 +251,9 @@ class X3D(nn.Module):
             x = block(x)
         return x
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Video ``(B, C, T, H, W)`` -> pooled 2048-d features ``(B, D)`` (before dropout and head)."""
-        if x.dim() != 5:
-            raise ValueError(f"X3D expects a video batch (B, C, T, H, W), got shape {tuple(x.shape)}")
-        return self.blocks[-1](self.forward_maps(x))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.dropout(self.forward_features(x)))
-
-    def reset_classifier(self, num_classes: int) -> None:
-        """Replace the head by a fresh ``num_classes``-way linear layer."""
-        self.fc = nn.Linear(self.feature_dim, num_classes)
+    def pool_maps(self, maps: torch.Tensor) -> torch.Tensor:
+        """Last stage maps -> the head's pooled 2048-d features ``(B, D)`` (before dropout and ``fc``)."""
+        return self.blocks[-1](maps)
 
 
 def _x3d(arch: str, *, num_classes: int, width_factor: float, dropout: float, frames: int, size: int) -> X3D:
