@@ -32,3 +32,29 @@ def num_params():
 @pytest.fixture
 def seeded():
     torch.manual_seed(0)
+
+
+def _batchnorm_shapes(prefix: str, channels: int) -> dict[str, tuple[int, ...]]:
+    """The five state_dict entries of ``nn.BatchNorm3d(channels)`` at ``prefix``."""
+    return {f"{prefix}.{name}": (channels,) for name in ("weight", "bias", "running_mean", "running_var")} | {
+        f"{prefix}.num_batches_tracked": ()}
+
+
+def _random_state(shapes: dict[str, tuple[int, ...]], *, seed: int = 0) -> dict[str, torch.Tensor]:
+    """A state_dict with exactly these keys and shapes, every tensor random (so a misplaced one shows)."""
+    gen = torch.Generator().manual_seed(seed)
+    return {
+        key: (torch.randint(0, 1000, shape, generator=gen) if key.endswith("num_batches_tracked")
+              else torch.rand(shape, generator=gen) + 0.1)
+        for key, shape in shapes.items()
+    }
+
+
+@pytest.fixture
+def batchnorm_shapes():
+    return _batchnorm_shapes
+
+
+@pytest.fixture
+def random_state():
+    return _random_state

@@ -46,3 +46,21 @@ def test_busy_cpu_benchmarks_with_one_thread():
     assert choose_threads(load=0.5, cores=2, default=2)[0] == 2
     threads, reason = choose_threads(load=3.0, cores=2, default=2)
     assert "--threads" in reason
+
+
+def test_cpu_preset_covers_the_cpu_models_at_64_and_112_px():
+    from synapt.models.benchmark import PRESETS
+
+    cases = PRESETS["cpu"]
+    assert {c.model for c in cases} == {"tsn_r18", "r3d_18", "mc3_18", "r2plus1d_18", "x3d_xs"}
+    assert {(c.frames, c.size, c.batch) for c in cases} == {(8, 64, 4), (8, 112, 4)}
+    assert len(cases) == 10
+
+
+def test_models_lists_the_cpu_models_with_parameters_and_macs(capsys):
+    assert main(["models", "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)["models"]}
+    assert rows["r2plus1d_18"]["params"] == 31_505_325 and round(rows["r2plus1d_18"]["gmacs_per_clip"], 2) == 40.52
+    assert rows["r3d_18"]["default_input"] == [3, 16, 112, 112]
+    assert rows["x3d_xs"]["params"] == 3_794_274 and abs(rows["x3d_xs"]["gmacs_per_clip"] - 0.60) < 0.02
+    assert rows["x3d_m"]["default_input"] == [3, 16, 224, 224] and rows["x3d_m"]["feature_dim"] == 2048

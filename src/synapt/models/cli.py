@@ -18,8 +18,9 @@ def register(commands, bench) -> None:
 
     b = bench.add_parser("models", help="fp32 conv ceiling, training clips/s and GFLOP/s per model, bf16 speed-up")
     b.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    b.add_argument("--preset", choices=("default", "tiny"), default="default",
-                   help="default: the R50 backbones and TimeSformer-B (about 2-3 min); tiny: the *_tiny models")
+    b.add_argument("--preset", choices=("default", "tiny", "cpu"), default="default",
+                   help="default: the R50 backbones and TimeSformer-B (about 2-3 min); tiny: the *_tiny models; "
+                        "cpu: TSN-R18, the video ResNet-18s and X3D at 8x64 and 8x112")
     b.add_argument("--iters", type=int, default=2, help="timed training steps per model (median)")
     b.add_argument("--warmup", type=int, default=1, help="untimed steps before timing")
     b.add_argument("--no-bf16", action="store_true", help="skip the bf16 autocast measurement")

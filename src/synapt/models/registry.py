@@ -7,7 +7,7 @@ import inspect
 from torch import nn
 
 from synapt.errors import UserError
-from synapt.models import resnet, resnet3d, timesformer, tsn
+from synapt.models import resnet, resnet3d, timesformer, tsn, video_resnet, x3d
 
 MODELS = {
     "tsn_r50": tsn.tsn_r50,
@@ -22,6 +22,13 @@ MODELS = {
     "i3d_tiny": resnet3d.i3d_tiny,
     "r2plus1d_tiny": resnet3d.r2plus1d_tiny,
     "timesformer_tiny": timesformer.timesformer_tiny,
+    # CPU-class video models: torchvision's video ResNet-18s and pytorchvideo's X3D.
+    "r3d_18": video_resnet.r3d_18,
+    "mc3_18": video_resnet.mc3_18,
+    "r2plus1d_18": video_resnet.r2plus1d_18,
+    "x3d_xs": x3d.x3d_xs,
+    "x3d_s": x3d.x3d_s,
+    "x3d_m": x3d.x3d_m,
     "resnet18": resnet.resnet18,
     "resnet34": resnet.resnet34,
     "resnet50": resnet.resnet50,
@@ -36,9 +43,10 @@ def build_model(name: str, num_classes: int, **options) -> nn.Module:
     """Build a registered model with a fresh ``num_classes``-way ``fc`` head.
 
     Args:
-        name: a key of ``MODELS`` (e.g. ``"tsn_r50"``, ``"i3d_tiny"``, ``"timesformer_b"``).
+        name: a key of ``MODELS`` (e.g. ``"tsn_r50"``, ``"r2plus1d_18"``, ``"x3d_xs"``).
         num_classes: size of the classification head.
-        **options: builder-specific keywords (``dropout``, ``style``, ``mid_channels``, ...).
+        **options: builder-specific keywords (``dropout``, ``style``, ``mid_channels``, ``width``,
+            ``width_factor``, ...).
 
     Returns:
         The model, with ``arch``, ``feature_dim``, ``default_mean``/``default_std`` and, for video

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from synapt.models.classifier import VideoClassifier
 from synapt.models.resnet import IMAGENET_MEAN, IMAGENET_STD
 
 TemporalPadding = Literal["zeros", "replicate"]
@@ -185,7 +186,7 @@ class Bottleneck2Plus1d(nn.Module):
         return self.relu(out + identity)
 
 
-class ResNet3d(nn.Module):
+class ResNet3d(VideoClassifier):
     """A video ResNet: 3-D stem, four stages of 3-D blocks, global average pool, dropout, ``fc``.
 
     Args:
@@ -236,7 +237,6 @@ class ResNet3d(nn.Module):
             stride_s = 1 if i == 0 else 2
             stages.append(self._make_layer(make_block, width * 2**i, blocks, stride=(stride_t, stride_s), layer=i))
         self.layer1, self.layer2, self.layer3, self.layer4 = stages
-        self.avgpool = nn.AdaptiveAvgPool3d(1)
         self.dropout = nn.Dropout(dropout)
         self.feature_dim = width * 8 * self.expansion
         self.fc = nn.Linear(self.feature_dim, num_classes)
@@ -273,19 +273,6 @@ class ResNet3d(nn.Module):
         if self.pool2 is not None:  # a clip already shorter than the pool (mmaction2 style, 8 frames) stays
             x = self.pool2(x)
         return self.layer4(self.layer3(self.layer2(x)))
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Video ``(B, C, T, H, W)`` -> pooled features ``(B, D)`` (before dropout and head)."""
-        if x.dim() != 5:
-            raise ValueError(f"{type(self).__name__} expects a video batch (B, C, T, H, W), got shape {tuple(x.shape)}")
-        return self.avgpool(self.forward_maps(x)).flatten(1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.dropout(self.forward_features(x)))
-
-    def reset_classifier(self, num_classes: int) -> None:
-        """Replace the head by a fresh ``num_classes``-way linear layer."""
-        self.fc = nn.Linear(self.feature_dim, num_classes)
 
 
 # Which blocks get a 3x1x1 conv1, per stage: mmaction2's ``inflate`` and SlowFast's I3D

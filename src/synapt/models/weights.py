@@ -5,7 +5,10 @@ Sources (``load_weights(..., source=...)``; ``"auto"`` recognises each from its 
 ========================  ==========================================================================
 ``torchvision``           ImageNet ResNet file, e.g. ``resnet50-11ad3fa6.pth``: loads as is into a
                           2-D ResNet or TSN, and is inflated (``synapt.models.inflate``) into I3D or
-                          R(2+1)D.
+                          R(2+1)D. Also torchvision's Kinetics video ResNets (``r3d_18-b3b3357e.pth``,
+                          ``stem.`` keys): as is into ``r3d_18`` / ``mc3_18`` / ``r2plus1d_18``.
+``pytorchvideo``          pytorchvideo hub ``.pyth`` (``X3D_XS.pyth``): ``model_state`` with
+                          ``blocks.N.`` keys; the head ``blocks.5.proj`` becomes ``fc``.
 ``mmaction2``             mmaction2 TSN / I3D checkpoint: ``state_dict`` with ``backbone.`` keys,
                           ``convK.conv`` / ``convK.bn`` ConvModules, ``downsample.conv/bn``, and
                           ``cls_head.fc_cls``.
@@ -44,7 +47,7 @@ from synapt.models.timesformer import TimeSformer, resize_pos_embed, resize_time
 
 StateDict = dict[str, torch.Tensor]
 
-SOURCES = ("auto", "torchvision", "mmaction2", "ibm", "timesformer", "vit", "synapt")
+SOURCES = ("auto", "torchvision", "mmaction2", "ibm", "timesformer", "pytorchvideo", "vit", "synapt")
 
 
 @dataclass
@@ -134,6 +137,15 @@ def timesformer_official_to_synapt(state_dict: StateDict) -> StateDict:
     return _rename(state_dict, [(r"^model\.", ""), (r"^head\.", "fc.")])
 
 
+# pytorchvideo's heads (``ResNetBasicHead``) sit in the last block and name their linear layer ``proj``.
+PYTORCHVIDEO_HEAD = re.compile(r"^blocks\.\d+\.proj\.")
+
+
+def pytorchvideo_to_synapt(state_dict: StateDict) -> StateDict:
+    """pytorchvideo (``create_x3d``) -> synapt X3D: the head ``blocks.5.proj`` -> ``fc``, the rest as is."""
+    return {PYTORCHVIDEO_HEAD.sub("fc.", key): value for key, value in state_dict.items()}
+
+
 def vit_to_timesformer(state_dict: StateDict, *, num_frames: int) -> StateDict:
     """2-D ViT (timm/DeiT keys) -> TimeSformer with divided attention, as the official init does.
 
@@ -173,6 +185,7 @@ CONVERTERS = {
     "mmaction2": mmaction2_to_synapt,
     "ibm": ibm_to_synapt,
     "timesformer": timesformer_official_to_synapt,
+    "pytorchvideo": pytorchvideo_to_synapt,
     "synapt": dict,
 }
 
@@ -187,6 +200,12 @@ def detect_source(state_dict: StateDict) -> str:
         return "timesformer"
     if keys and all(k.startswith("module.") for k in keys):
         return "ibm"
+    if any(PYTORCHVIDEO_HEAD.match(k) for k in keys):
+        return "pytorchvideo"
+    if "blocks.0.conv.conv_t.weight" in state_dict:  # an X3D already in synapt's layout (head at fc)
+        return "synapt"
+    if "stem.0.weight" in state_dict:  # torchvision's video ResNets: synapt's layout as well
+        return "torchvision"
     if "blocks.0.attn.qkv.weight" in state_dict:
         return "synapt" if "blocks.0.temporal_attn.qkv.weight" in state_dict else "vit"
     conv1 = state_dict.get("conv1.weight")
@@ -317,6 +336,13 @@ def load_weights(
     converted = _fit_embeddings(converted, model, report, path=path)
     _check_shapes(converted, target, path=path, arch=arch)
     loadable = {k: v for k, v in converted.items() if k in target}
+    if converted and not loadable:
+        # A file of another family (e.g. a TimeSformer into r3d_18) would otherwise load nothing and
+        # leave the model at its random initialisation without a word.
+        raise UserError(
+            f"{path}: none of its {len(converted)} tensors (read as {source}; e.g. {', '.join(list(converted)[:3])}) "
+            f"has a key of {arch} (e.g. {', '.join(list(target)[:3])}); check the model name and source="
+        )
     report.unexpected += [k for k in converted if k not in target]
     report.missing = [k for k in target if k not in loadable and k not in report.skipped]
     report.loaded = list(loadable)
