@@ -42,9 +42,9 @@ class DataConfig:
     ``train_crop`` is the training-time spatial augmentation, and it also sets the evaluation
     crop (see ``synapt.data.transforms.CROP_POLICIES``): ``multiscale`` is TSN's corner crops of
     66-100% of the short side (the 224 px recipe), ``light`` a square of 80-100% of the short side
-    placed anywhere (what small frames tolerate), ``none`` the whole centred square. ``auto``
-    (default) is ``light`` at ``size <= 112`` px and ``multiscale`` above: at small sizes a corner
-    crop of 66% cuts a small subject out of the clip. ``temporal_jitter`` draws TSN's frame in
+    placed anywhere, ``none`` the whole centred square. ``auto`` (default) is ``none`` at
+    ``size <= 112`` px and ``multiscale`` above: at small sizes a corner crop of 66% cuts a small
+    subject out of the clip, and every crop measured slowed learning (``docs/training.md``). ``temporal_jitter`` draws TSN's frame in
     each segment at random (training); off, training takes the segment centres as testing does.
     ``cache_mb`` keeps decoded train and val clips in memory up to that many MB per loader
     process (0: decode every time): short generated clips then decode once, not once an epoch.

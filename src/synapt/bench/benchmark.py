@@ -120,7 +120,7 @@ def plan_classes(preset: Preset, catalog: list, *, seed: int = 0) -> ClassPlan:
     order = sorted(rest)
     random.Random(f"{seed}:pretrain").shuffle(order)
     pretrain = tuple(sorted(order[: preset.pretrain_classes or len(order)]))
-    per_class = max(12, preset.clips_per_class)
+    per_class = max(12, preset.suite_clips or preset.clips_per_class)
     suites = (
         Suite(name="proxy-motion", title="proxy-motion (low bias)", kind="proxy, low bias",
               description="generated; context independent of the label, one shared scene kind: only motion "
@@ -207,9 +207,11 @@ def train_config(preset: Preset, *, mode: str, data_root: Path, model: str, epoc
     }
     if mode == "linear_probe":
         config["probe"] = {"cache": True, "epochs": max(20, epochs * 4), **preset.probe_grid}
-    for dotted, value in (hparams or {}).items():
+    # The preset's recipe (optimizer, augmentation, regularisation), then the trial's own values.
+    recipe = {**preset.recipe, **(preset.transfer_recipe if mode in ("finetune", "scratch") else {})}
+    for dotted, value in {**recipe, **(hparams or {})}.items():
         section, key = dotted.split(".")
-        config[section][key] = value
+        config.setdefault(section, {})[key] = value
     return config
 
 
@@ -303,6 +305,27 @@ def clip_gflops(model: str, num_frames: int, size: int) -> float:
 # --------------------------------------------------------------------------- results
 
 
+def pretrain_row(run: Runner, checkpoint: Path, *, model: str, pretrain: str) -> dict:
+    """What a pre-training learned: best val top-1 (the selected trial) against chance, with its
+    95% bootstrap interval over val clips, and whether that interval clears chance."""
+    from synapt.report.stats import bootstrap_ci
+
+    folder = checkpoint.parents[2]  # <stage>/best/checkpoints/best.pt
+    result = run.result(folder)
+    data_root = Path(json.loads((folder / "stage.json").read_text())["config"]["base"]["data"]["root"])
+    classes = len(json.loads((data_root / "classes.json").read_text()))
+    val = result["val"]
+    clips = int(val.get("num_videos") or 0)
+    correct = np.zeros(clips)
+    correct[: round(val["top1"] * clips)] = 1
+    ci = list(bootstrap_ci(correct)) if clips else None
+    chance = 1.0 / classes
+    return {"model": model, "pretrain": pretrain, "classes": classes, "val_top1": val["top1"], "val_top1_ci": ci,
+            "val_clips": clips, "chance": chance, "mean_class_acc": val.get("mean_class_accuracy"),
+            "above_chance": bool(ci and ci[0] > chance), "hparams": result["hparams"],
+            "stage": folder.name}
+
+
 def transfer_row(run: Runner, folder: Path, *, model: str, pretrain: str, suite: Suite, mode: str) -> dict:
     """A Table-1 row from a transfer stage: test top-1 with its bootstrap interval."""
     from synapt.report.stats import bootstrap_ci
@@ -367,7 +390,7 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
     context = curate_stage(run, "context_biased", source=gen_context, classes=classes.pretrain, per_class=m_pre,
                            val=0.1, test=0.0, seed=seed)
 
-    rows, studies = [], {"num_classes": [], "clips_per_class": [], "scene_kinds": []}
+    rows, pretraining, studies = [], [], {"num_classes": [], "clips_per_class": [], "scene_kinds": []}
     first_checkpoints: dict[str, Path] = {}
     for model in preset.models:
         # 3. Pre-train.
@@ -381,6 +404,9 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
             checkpoints[source.name] = pretrain_stage(run, source.name, preset=preset, model=model,
                                                       data_root=curate_real_stage(run, source, seed=seed),
                                                       clips=real_counts[source.name])
+        if not dry_run:
+            for pretrain, ckpt in checkpoints.items():
+                pretraining.append(pretrain_row(run, ckpt, model=model, pretrain=pretrain))
 
         # 4. Transfer: FT and LP from every pre-training, and scratch, on every suite.
         for suite in suites:
@@ -405,6 +431,8 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
             # The full-size point of a study is the main synthetic pre-training: same data,
             # same stage name and config, so it is reused rather than trained again.
             ckpt = pretrain_stage(run, label, preset=preset, model=model, data_root=data_root, clips=clips)
+            if not dry_run and all((p["model"], p["pretrain"]) != (model, label) for p in pretraining):
+                pretraining.append(pretrain_row(run, ckpt, model=model, pretrain=label) | {"study": study})
             for suite in classes.suites:
                 for mode in ("ft", "lp"):
                     folder = transfer_stage(run, preset=preset, model=model, pretrain=label, checkpoint=ckpt,
@@ -445,6 +473,7 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
         "stages": {"total": len(run.planned), "reused": sum(p.reused for p in run.planned)},
         "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}",
         "rows": rows,
+        "pretraining": pretraining,
         "bias": bias_rows,
         "bias_encoder": encoder["description"],
         "studies": studies,

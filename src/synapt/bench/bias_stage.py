@@ -81,7 +81,8 @@ def static_encoder(run, *, preset: Preset, sources: list[Path], seed: int = 0) -
     def work(folder: Path) -> dict:
         data = write_context_dataset(sources, folder / "data", seed=seed)
         cfg = train_config(preset, mode="pretrain", data_root=data, model=model, epochs=preset.static_encoder_epochs,
-                           seed=seed, hparams={"optim.lr": 0.05, "optim.batch_size": 32})
+                           seed=seed, hparams={"optim.name": "sgd", "optim.lr": 0.05, "optim.batch_size": 32,
+                                               "optim.weight_decay": 1e-4, "optim.label_smoothing": 0.0})
         cfg["data"]["num_frames"] = 1  # single frames: the encoder never sees motion
         cfg["data"]["flip"] = True  # context does not change under a mirror
         cfg["eval"] = {"num_clips": 1, "num_crops": 1}

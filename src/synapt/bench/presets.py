@@ -59,6 +59,10 @@ class Preset:
     pretrain_grid: dict = field(default_factory=dict)
     downstream_grid: dict = field(default_factory=dict)
     probe_grid: dict = field(default_factory=dict)  # linear probes: lr/batch/wd on cached features
+    # Dotted training-config values for every run (optimizer, augmentation, regularisation), and
+    # on top of them for fine-tuning and scratch; the grids' values override both.
+    recipe: dict = field(default_factory=dict)
+    transfer_recipe: dict = field(default_factory=dict)
     eval_clips: int = 1
     eval_crops: int = 1
     # suites and studies
@@ -67,6 +71,7 @@ class Preset:
     clip_study: tuple[int, ...] = ()  # clips per class (nested)
     scene_study: tuple[int, ...] = ()  # number of scene kinds
     suite_classes: int = 6  # classes of each proxy suite, held out of pre-training
+    suite_clips: int | None = None  # clips per class of each proxy suite (None: clips_per_class)
     bias_subsets: tuple[int, int] = (4, 3)  # (classes per subset, number of subsets; windows may overlap)
     static_encoder_epochs: int = 4
     static_encoder: str = "tsn_tiny"  # a TSN on frames is a 2-D encoder with features averaged over time
@@ -81,28 +86,40 @@ def _grid(lrs, batches, wds) -> dict:
     return {"optim.lr": list(lrs), "optim.batch_size": list(batches), "optim.weight_decay": list(wds)}
 
 
+# The small-frame recipe (docs/training.md, measured on 12 generated classes at 64 px): AdamW with
+# decay on weights only, label smoothing, no crop at <= 112 px (data.train_crop=auto), a short
+# warm-up, light dropout, decoded clips kept in memory.
+SMALL_FRAME_RECIPE = {"optim.name": "adamw", "optim.label_smoothing": 0.1, "model.dropout": 0.2,
+                      "schedule.warmup_epochs": 0.3, "data.train_crop": "auto", "data.cache_mb": 1024.0}
+# The paper's recipe: SGD with momentum, TSN's multi-scale crops, dropout 0.5.
+PAPER_RECIPE = {"optim.name": "sgd", "optim.label_smoothing": 0.0, "model.dropout": 0.5,
+                "data.train_crop": "multiscale"}
+
 PRESETS: dict[str, Preset] = {
-    # Sized from runs on a 2-core box: tsn_tiny trains at about 300 clips/s on 4 frames at 64 px
-    # with decoding in-process (a loader worker costs more than it saves at this size), and
-    # generation makes about 40 clips/s at 64 px with two workers. At 48 px with 24 clips per
-    # class, motion-only classes stayed at chance; 64 px with 40 clips per class learns.
+    # Sized from runs on a 2-core box (docs/training.md): r2plus1d_tiny (a width-8 R(2+1)D: it
+    # sees the order of frames, TSN cannot) trains at about 45 clips/s on 8 frames at 64 px with
+    # decoding in-process and decoded clips cached; generation makes about 40 clips/s. Full-width
+    # 3-D ResNet-18s run at 10-20 clips/s here, too slow for a 20-minute demo. Pre-training gets
+    # most of the time: ~1,100 clips x 8 epochs per run; the scene-variety study is left to `small`.
     "tiny": Preset(
         name="tiny",
-        models=("tsn_tiny",),
+        models=("r2plus1d_tiny",),
         frames=8,
         size=64,
         pretrain_classes=12,
-        clips_per_class=40,
-        num_frames=4,
+        clips_per_class=100,
+        num_frames=8,
         train_size=64,
-        pretrain_epochs=15,
-        downstream_epochs=15,
-        pretrain_grid=_grid([0.01], [16], [1e-4]),
-        downstream_grid=_grid([0.003, 0.01], [16], [1e-4]),
+        pretrain_epochs=8,
+        downstream_epochs=6,
+        pretrain_grid=_grid([2e-3], [16], [0.05]),
+        downstream_grid=_grid([1e-3], [16], [0.05]),
         probe_grid={"lrs": [0.01, 0.1], "batch_sizes": [16], "weight_decays": [1e-4, 1e-3]},
-        class_study=(4, 8, 12),
-        clip_study=(10, 20, 40),
-        scene_study=(1, 2, 4),
+        recipe=SMALL_FRAME_RECIPE,
+        suite_clips=40,
+        class_study=(6, 12),
+        clip_study=(50, 100),
+        scene_study=(),
         bias_subsets=(3, 4),
         static_encoder_epochs=6,
         data_workers=0,
@@ -118,9 +135,10 @@ PRESETS: dict[str, Preset] = {
         train_size=112,
         pretrain_epochs=30,
         downstream_epochs=30,
-        pretrain_grid=_grid([0.01, 0.02], [32], [1e-4, 5e-4]),
-        downstream_grid=_grid([1e-3, 5e-3], [16], [1e-4, 5e-4]),
+        pretrain_grid=_grid([1e-3, 2e-3], [32], [0.05]),
+        downstream_grid=_grid([5e-4, 1e-3], [16], [0.05]),
         probe_grid={"lrs": [1e-3, 1e-2, 1e-1], "batch_sizes": [32], "weight_decays": [1e-4, 1e-3]},
+        recipe=SMALL_FRAME_RECIPE,
         eval_clips=2,
         eval_crops=3,
         class_study=(7, 14, 28),
@@ -142,6 +160,7 @@ PRESETS: dict[str, Preset] = {
         pretrain_epochs=100,
         downstream_epochs=100,
         pretrain_grid=PAPER_PRETRAIN_GRID,
+        recipe=PAPER_RECIPE,
         downstream_grid=PAPER_DOWNSTREAM_GRID,
         probe_grid={"lrs": [1e-4, 5e-4, 1e-3], "batch_sizes": [32, 64], "weight_decays": [1e-4, 5e-4, 1e-3]},
         eval_clips=2,

@@ -50,7 +50,7 @@ class VideoClipDataset(Dataset):
         seed: base of every random choice (with the epoch, worker seed and item index).
         class_names: needed only for a flip map by class name.
         train_crop: a ``transforms.CROP_POLICIES`` name (``"multiscale"``: TSN, ``"light"``,
-            ``"random_resized"``, ``"none"``) or ``"auto"`` (light at ``size <= 112``); it also
+            ``"random_resized"``, ``"none"``) or ``"auto"`` (none at ``size <= 112``); it also
             sets the single test view's centre-crop fraction.
         temporal_jitter: TSN training draws each segment's frame at random; if False it takes
             the segment centres, as testing does.

@@ -79,3 +79,20 @@ def study_table(points: list[dict], *, x_key: str, x_label: str) -> str:
         cells = [_pct(values.get(x)) for x in xs]
         lines.append("| " + " | ".join([pretrain, downstream, mode.upper(), *cells]) + " |")
     return "\n".join(lines)
+
+
+def pretraining_table(rows: list[dict]) -> str:
+    """Each pre-training's best val top-1 against chance: did it learn at all?
+
+    A row whose 95% interval reaches chance is marked "at chance"; its transfer rows measure an
+    untrained network, whatever they show.
+    """
+    lines = ["| model | pre-training | classes | val clips | val top-1 [95% CI] | chance | learned? |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ci = r.get("val_top1_ci")
+        acc = f"{_pct(r['val_top1'])} [{_pct(ci[0])}, {_pct(ci[1])}]" if ci else _pct(r["val_top1"])
+        verdict = f"yes, {r['val_top1'] / r['chance']:.1f}x chance" if r["above_chance"] else "**no: at chance**"
+        lines.append(f"| {r['model']} | {r['pretrain']} | {r['classes']} | {r['val_clips']} | {acc} | "
+                     f"{_pct(r['chance'])} | {verdict} |")
+    return "\n".join(lines)
