@@ -12,9 +12,10 @@ pytestmark = pytest.mark.slow
 
 
 def micro_preset():
-    grid = {"optim.lr": [0.05], "optim.batch_size": [8], "optim.weight_decay": [1e-4]}
+    # The tiny preset's recipe (AdamW) at micro scale, on the cheapest model.
+    grid = {"optim.lr": [2e-3], "optim.batch_size": [8], "optim.weight_decay": [0.05]}
     return replace(
-        get_preset("tiny"), name="micro", frames=4, size=32, pretrain_classes=4, clips_per_class=6, num_frames=2,
+        get_preset("tiny"), name="micro", models=("tsn_tiny",), suite_clips=None, frames=4, size=32, pretrain_classes=4, clips_per_class=6, num_frames=2,
         train_size=32, pretrain_epochs=1, downstream_epochs=1, pretrain_grid=grid, downstream_grid=grid,
         probe_grid={"lrs": [0.1], "batch_sizes": [8], "weight_decays": [1e-4]}, class_study=(2, 4),
         clip_study=(3, 6), scene_study=(1, 4), suite_classes=4, bias_subsets=(2, 2), static_encoder_epochs=1, workers=1,
@@ -59,6 +60,15 @@ def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
     for b in saved["bias"]:
         assert b["M_rnd"] == pytest.approx(1 / round(1 / b["M_rnd"]))
     assert [p["num_classes"] for p in saved["studies"]["num_classes"]].count(2) == 4  # 2 suites x FT/LP
+    # Every pre-training, main and study, is reported against its chance level.
+    pretraining = {p["pretrain"]: p for p in saved["pretraining"]}
+    assert {"synthetic", "context_biased", "synthetic-c2_n6", "synthetic-c4_n3", "scenes1"} <= set(pretraining)
+    for p in pretraining.values():
+        assert p["chance"] == pytest.approx(1 / p["classes"]) and p["val_clips"] > 0
+        assert p["val_top1_ci"][0] <= p["val_top1"] <= p["val_top1_ci"][1]
+        assert p["above_chance"] == (p["val_top1_ci"][0] > p["chance"])
+    assert pretraining["synthetic"]["classes"] == 4 and pretraining["synthetic-c2_n6"]["classes"] == 2
+    assert "## Pre-training: did it learn?" in (tmp_path / "out" / "report.md").read_text()
     assert len(saved["studies"]["bias_subsets"]) == 2
     # The real suite keeps its official test split (6 clips) and selects on a val carved from train.
     real_rows = [r for r in saved["rows"] if r["downstream"] == "myreal"]

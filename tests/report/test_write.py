@@ -57,3 +57,23 @@ def test_write_report_md_and_standalone_html(tmp_path):
     assert page.count("data:image/png;base64,") == 2 and "<table>" in page
     assert "src='figures/" not in page  # self-contained
     json.dumps(results)  # the fixture is what results.json holds
+
+
+def test_pretraining_table_shows_val_accuracy_against_chance():
+    from synapt.report.tables import pretraining_table
+
+    rows = [{"model": "r2plus1d_tiny", "pretrain": "synthetic", "classes": 12, "val_clips": 120, "val_top1": 0.6,
+             "val_top1_ci": [0.51, 0.69], "chance": 1 / 12, "above_chance": True},
+            {"model": "r2plus1d_tiny", "pretrain": "synthetic-c12_n50", "classes": 12, "val_clips": 60,
+             "val_top1": 0.1, "val_top1_ci": [0.03, 0.18], "chance": 1 / 12, "above_chance": False}]
+    text = pretraining_table(rows)
+    assert "| r2plus1d_tiny | synthetic | 12 | 120 | 60.0 [51.0, 69.0] | 8.3 | yes, 7.2x chance |" in text
+    assert "| r2plus1d_tiny | synthetic-c12_n50 | 12 | 60 | 10.0 [3.0, 18.0] | 8.3 | **no: at chance** |" in text
+    results = results_fixture() | {"pretraining": rows}
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        md, _ = write_report(results, Path(folder))
+        report = md.read_text()
+    assert report.index("## Pre-training: did it learn?") < report.index("## Table 1")

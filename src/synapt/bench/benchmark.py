@@ -208,8 +208,7 @@ def train_config(preset: Preset, *, mode: str, data_root: Path, model: str, epoc
     if mode == "linear_probe":
         config["probe"] = {"cache": True, "epochs": max(20, epochs * 4), **preset.probe_grid}
     # The preset's recipe (optimizer, augmentation, regularisation), then the trial's own values.
-    recipe = {**preset.recipe, **(preset.transfer_recipe if mode in ("finetune", "scratch") else {})}
-    for dotted, value in {**recipe, **(hparams or {})}.items():
+    for dotted, value in {**preset.recipe, **(hparams or {})}.items():
         section, key = dotted.split(".")
         config.setdefault(section, {})[key] = value
     return config
@@ -308,17 +307,13 @@ def clip_gflops(model: str, num_frames: int, size: int) -> float:
 def pretrain_row(run: Runner, checkpoint: Path, *, model: str, pretrain: str) -> dict:
     """What a pre-training learned: best val top-1 (the selected trial) against chance, with its
     95% bootstrap interval over val clips, and whether that interval clears chance."""
-    from synapt.report.stats import bootstrap_ci
-
     folder = checkpoint.parents[2]  # <stage>/best/checkpoints/best.pt
     result = run.result(folder)
     data_root = Path(json.loads((folder / "stage.json").read_text())["config"]["base"]["data"]["root"])
     classes = len(json.loads((data_root / "classes.json").read_text()))
     val = result["val"]
     clips = int(val.get("num_videos") or 0)
-    correct = np.zeros(clips)
-    correct[: round(val["top1"] * clips)] = 1
-    ci = list(bootstrap_ci(correct)) if clips else None
+    ci = accuracy_ci(round(val["top1"] * clips), clips) if clips else None
     chance = 1.0 / classes
     return {"model": model, "pretrain": pretrain, "classes": classes, "val_top1": val["top1"], "val_top1_ci": ci,
             "val_clips": clips, "chance": chance, "mean_class_acc": val.get("mean_class_accuracy"),
@@ -326,22 +321,27 @@ def pretrain_row(run: Runner, checkpoint: Path, *, model: str, pretrain: str) ->
             "stage": folder.name}
 
 
-def transfer_row(run: Runner, folder: Path, *, model: str, pretrain: str, suite: Suite, mode: str) -> dict:
-    """A Table-1 row from a transfer stage: test top-1 with its bootstrap interval."""
+def accuracy_ci(correct: int, total: int) -> list[float]:
+    """95% bootstrap interval of an accuracy of ``correct`` right out of ``total`` clips."""
     from synapt.report.stats import bootstrap_ci
 
+    hits = np.zeros(total)
+    hits[:correct] = 1
+    return list(bootstrap_ci(hits))
+
+
+def transfer_row(run: Runner, folder: Path, *, model: str, pretrain: str, suite: Suite, mode: str) -> dict:
+    """A Table-1 row from a transfer stage: test top-1 with its bootstrap interval."""
     result = run.result(folder)
     test = result["test"]
     hparams = result["hparams"]
     if mode == "lp":  # the probe chose its own lr / batch / weight decay on val, inside the run
         hparams = {f"probe.{k}": result["val"][k] for k in ("lr", "batch_size", "weight_decay") if k in result["val"]}
     matrix = np.asarray(json.loads((folder / "best" / "confusion_test.json").read_text())["matrix"])
-    correct = np.zeros(int(matrix.sum()))
-    correct[: int(np.trace(matrix))] = 1
     return {
         "model": model, "pretrain": pretrain, "downstream": suite.name,
         "mode": "ft" if mode in ("ft", "scratch") else "lp",
-        "top1": test["top1"], "top1_ci": list(bootstrap_ci(correct)),
+        "top1": test["top1"], "top1_ci": accuracy_ci(int(np.trace(matrix)), int(matrix.sum())),
         "mean_class_acc": test.get("mean_class_accuracy"), "top5": test.get("top5"),
         "val_top1": result["val"].get("top1"), "hparams": hparams, "protocol": test.get("protocol"),
         "test_clips": int(matrix.sum()),

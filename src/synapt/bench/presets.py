@@ -59,10 +59,9 @@ class Preset:
     pretrain_grid: dict = field(default_factory=dict)
     downstream_grid: dict = field(default_factory=dict)
     probe_grid: dict = field(default_factory=dict)  # linear probes: lr/batch/wd on cached features
-    # Dotted training-config values for every run (optimizer, augmentation, regularisation), and
-    # on top of them for fine-tuning and scratch; the grids' values override both.
+    # Dotted training-config values for every run (optimizer, augmentation, regularisation); the
+    # grids' values override them.
     recipe: dict = field(default_factory=dict)
-    transfer_recipe: dict = field(default_factory=dict)
     eval_clips: int = 1
     eval_crops: int = 1
     # suites and studies
