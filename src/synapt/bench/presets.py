@@ -96,28 +96,30 @@ PAPER_RECIPE = {"optim.name": "sgd", "optim.label_smoothing": 0.0, "model.dropou
 
 PRESETS: dict[str, Preset] = {
     # Sized from runs on a 2-core box (docs/training.md): r2plus1d_tiny (a width-8 R(2+1)D: it
-    # sees the order of frames, TSN cannot) trains at about 45 clips/s on 8 frames at 64 px with
-    # decoding in-process and decoded clips cached; generation makes about 40 clips/s. Full-width
-    # 3-D ResNet-18s run at 10-20 clips/s here, too slow for a 20-minute demo. Pre-training gets
-    # most of the time: ~1,100 clips x 8 epochs per run; the scene-variety study is left to `small`.
+    # sees the order of frames, TSN cannot) trains at about 35 clips/s on 8 frames at 64 px in the
+    # loop (decoding in-process, decoded clips cached); generation makes about 14 clips/s at 64 px x
+    # 8 frames with two workers. Full-width 3-D ResNet-18s run at 10-13 clips/s here. Pre-training
+    # gets most of the 20 minutes (1,620 clips x 5 epochs, twice); 1,080 clips x 8 epochs reached
+    # only 47% val (overfitting), so clips beat epochs. The class, clip and scene studies cost a
+    # pre-training each and are left to `small`.
     "tiny": Preset(
         name="tiny",
         models=("r2plus1d_tiny",),
         frames=8,
         size=64,
         pretrain_classes=12,
-        clips_per_class=100,
+        clips_per_class=150,
         num_frames=8,
         train_size=64,
-        pretrain_epochs=8,
+        pretrain_epochs=5,
         downstream_epochs=6,
         pretrain_grid=_grid([2e-3], [16], [0.05]),
         downstream_grid=_grid([1e-3], [16], [0.05]),
         probe_grid={"lrs": [0.01, 0.1], "batch_sizes": [16], "weight_decays": [1e-4, 1e-3]},
         recipe=SMALL_FRAME_RECIPE,
         suite_clips=40,
-        class_study=(6, 12),
-        clip_study=(50, 100),
+        class_study=(),
+        clip_study=(),
         scene_study=(),
         bias_subsets=(3, 4),
         static_encoder_epochs=6,
