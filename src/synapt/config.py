@@ -46,8 +46,10 @@ class DataConfig:
     ``size <= 112`` px and ``multiscale`` above: at small sizes a corner crop of 66% cuts a small
     subject out of the clip, and every crop measured slowed learning (``docs/training.md``). ``temporal_jitter`` draws TSN's frame in
     each segment at random (training); off, training takes the segment centres as testing does.
-    ``cache_mb`` keeps decoded train and val clips in memory up to that many MB per loader
+    ``cache_mb`` keeps decoded train and val clips in memory up to that many MB per loading
     process (0: decode every time): short generated clips then decode once, not once an epoch.
+    Training starts new loader workers every epoch, so the cache pays with ``workers: 0``
+    (decoding in the training process, the right choice for small clips on a few cores).
     """
 
     format: str = "synapt"

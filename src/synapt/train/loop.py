@@ -36,7 +36,7 @@ from synapt.train.precision import autocast, grad_scaler, resolve_precision
 
 # Keys that may change between a run and its resume: they do not change what is computed.
 # (data.workers is not one: a dataset may seed its augmentation with its worker's seed.)
-RESUMABLE_CHANGES = ("data.root", "eval.batch_size")
+RESUMABLE_CHANGES = ("data.root", "eval.batch_size", "data.cache_mb")
 
 
 class TrainingDiverged(UserError):
