@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -195,24 +195,19 @@ class CropPolicy:
     name: str
     description: str
     center_fraction: float
+    box: Callable[..., Box]  # box(height, width, rng=...) -> the training crop
 
     def train_box(self, height: int, width: int, rng: np.random.Generator) -> Box:
-        if self.name == "multiscale":
-            return multi_scale_crop_box(height, width, rng=rng)
-        if self.name == "random_resized":
-            return random_resized_crop_box(height, width, rng=rng)
-        if self.name == "light":
-            return light_crop_box(height, width, rng=rng)
-        return full_box(height, width)
+        return self.box(height, width, rng=rng)
 
 
 CROP_POLICIES = {
     "multiscale": CropPolicy("multiscale", "TSN multi-scale corner crops, 66-100% of the short side",
-                             CENTER_CROP_FRACTION),
+                             CENTER_CROP_FRACTION, multi_scale_crop_box),
     "random_resized": CropPolicy("random_resized", "Inception crops, 8-100% of the area, aspect 3/4-4/3",
-                                 CENTER_CROP_FRACTION),
-    "light": CropPolicy("light", "square of 80-100% of the short side, placed anywhere", 0.9),
-    "none": CropPolicy("none", "the whole centred square", 1.0),
+                                 CENTER_CROP_FRACTION, random_resized_crop_box),
+    "light": CropPolicy("light", "square of 80-100% of the short side, placed anywhere", 0.9, light_crop_box),
+    "none": CropPolicy("none", "the whole centred square", 1.0, lambda height, width, rng: full_box(height, width)),
 }
 # At and below this output size, "auto" means "none": measured in docs/training.md, every crop
 # policy slowed learning of small generated actors (64 px: none 50% val, light 33%, TSN corners 18%).
