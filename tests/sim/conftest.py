@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-TINY = dict(per_class=1, frames=4, size=32, seed=3, progress=False)
+# 4 frames at 2 fps: the 2 seconds of action the motion programs were tuned on.
+TINY = dict(per_class=1, frames=4, fps=2, size=32, seed=3, progress=False)
 
 
 @pytest.fixture

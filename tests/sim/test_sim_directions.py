@@ -11,7 +11,7 @@ SIZE = 48
 
 def _clip(name: str, seed: int, modalities=("rgb", "segmentation", "pose")):
     spec = BY_NAME[name]
-    task = ClipTask(name, 0, seed, clip_seed(seed, spec.id, seed), 6, 30, SIZE, "fast", 0.0, seed, None, modalities)
+    task = ClipTask(name, 0, seed, clip_seed(seed, spec.id, seed), 6, 3, SIZE, "fast", 0.0, seed, None, modalities)
     return make_clip(task)[1].extras
 
 
@@ -56,7 +56,7 @@ def test_falls_end_lying_with_the_head_on_the_labelled_side(name, sign, seed):
     from synapt.sim.actor import KEYPOINTS
 
     spec = BY_NAME[name]
-    task = ClipTask(name, 0, seed, clip_seed(seed, spec.id, seed), 8, 30, 32, "fast", 0.0, seed, None, ("rgb", "pose"))
+    task = ClipTask(name, 0, seed, clip_seed(seed, spec.id, seed), 8, 4, 32, "fast", 0.0, seed, None, ("rgb", "pose"))
     plan, clip = make_clip(task)
     joints = clip.extras["joints3d"][-1]
     facing = np.radians(plan.params["action"]["facing"])

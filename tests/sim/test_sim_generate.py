@@ -19,7 +19,7 @@ def test_layout_manifest_and_classes(tiny_dataset):
     for row in rows:
         assert row["path"] == f"videos/{row['class_name']}/{row['clip_id']}.mp4"
         assert classes[row["label"]]["name"] == row["class_name"]
-        assert (row["frames"], row["width"], row["height"], row["fps"]) == (4, 32, 32, 30)
+        assert (row["frames"], row["width"], row["height"], row["fps"]) == (4, 32, 32, 2)
         assert {"actor", "camera", "scene", "action"} <= set(row["params"])
         assert len(row["sha256"]) == 64
     assert "complete" in (tiny_dataset / "dataset_card.md").read_text()

@@ -31,7 +31,7 @@ def test_reach_weight_ramps_in_and_out():
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
 def test_inverse_kinematics_puts_both_hands_on_the_box(seed):
-    plan = plan_clip(BY_NAME["pick_up_object"], seed=seed, frames=8, size=32)
+    plan = plan_clip(BY_NAME["pick_up_object"], seed=seed, frames=8, size=32, fps=4)
     world = ClipWorld(plan)
     reach = plan.performance.reaches[0]
     world.pose_actor(reach.at)
@@ -49,7 +49,7 @@ def test_inverse_kinematics_puts_both_hands_on_the_box(seed):
 @pytest.mark.parametrize("name, seated_at", [("sit_down", 1e9), ("stand_up", 0.0)])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_the_seated_pelvis_is_over_the_stool(name, seated_at, seed):
-    plan = plan_clip(BY_NAME[name], seed=seed, frames=8, size=32)
+    plan = plan_clip(BY_NAME[name], seed=seed, frames=8, size=32, fps=4)
     world = ClipWorld(plan)
     t = min(seated_at, plan.params["action"]["start_s"] + plan.params["action"]["duration_s"])
     world.pose_actor(t)

@@ -9,7 +9,7 @@ from synapt.sim.dataset import ClipTask, clip_seed, make_clip
 
 def _objects(name: str, seed: int) -> tuple[dict, dict]:
     spec = BY_NAME[name]
-    task = ClipTask(name, 0, seed, clip_seed(seed, spec.id, seed), 8, 30, 16, "fast", 0.0, seed, None, ("rgb", "pose"))
+    task = ClipTask(name, 0, seed, clip_seed(seed, spec.id, seed), 8, 4, 16, "fast", 0.0, seed, None, ("rgb", "pose"))
     plan, clip = make_clip(task)
     names = list(clip.extras["object_names"])
     pos = {n: clip.extras["objects3d"][:, i] for i, n in enumerate(names)}

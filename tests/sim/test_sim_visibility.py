@@ -9,7 +9,7 @@ from synapt.sim.dataset import ClipTask, clip_seed, make_clip
 
 @pytest.mark.parametrize("spec", CLASSES, ids=[c.name for c in CLASSES])
 def test_class_has_motion_and_a_visible_subject(spec):
-    task = ClipTask(spec.name, 0, 0, clip_seed(7, spec.id, 0), 8, 30, 32, "fast", 0.0, 7, None, ("rgb", "segmentation"))
+    task = ClipTask(spec.name, 0, 0, clip_seed(7, spec.id, 0), 8, 5, 32, "fast", 0.0, 7, None, ("rgb", "segmentation"))
     plan, clip = make_clip(task)
     rgb = clip.rgb.astype(float)
     assert rgb.std() > 5.0, "flat image"
@@ -28,7 +28,7 @@ def test_high_quality_adds_shadows_and_antialiasing():
     spec = CLASSES[6]  # sit_down
     frames = {}
     for quality in ("fast", "high"):
-        task = ClipTask(spec.name, 0, 0, clip_seed(1, spec.id, 0), 2, 30, 32, quality, 0.0, 1, None, ("rgb",))
+        task = ClipTask(spec.name, 0, 0, clip_seed(1, spec.id, 0), 2, 1, 32, quality, 0.0, 1, None, ("rgb",))
         frames[quality] = make_clip(task)[1].rgb.astype(float)
     diff = np.abs(frames["high"] - frames["fast"]).mean()
     assert 0.2 < diff < 40  # same scene, different shading and edges
@@ -37,7 +37,7 @@ def test_high_quality_adds_shadows_and_antialiasing():
 def test_projected_joints_land_on_actor_pixels():
     """Pose, camera and segmentation modalities agree: 2-D joints fall on the actor's mask."""
     spec = CLASSES[0]
-    task = ClipTask(spec.name, 0, 0, clip_seed(2, spec.id, 0), 3, 30, 64, "fast", 0.0, 2, None, ("rgb", "segmentation", "pose"))
+    task = ClipTask(spec.name, 0, 0, clip_seed(2, spec.id, 0), 3, 1, 64, "fast", 0.0, 2, None, ("rgb", "segmentation", "pose"))
     _, clip = make_clip(task)
     joints, parts = clip.extras["joints2d"], clip.extras["body_part"]
     hits = []
@@ -54,8 +54,8 @@ def test_renderers_of_two_sizes_in_one_process_do_not_mix():
 
     spec = CLASSES[5]
     small, large = FrameRenderer(size=16), FrameRenderer(size=48)
-    plan_s = plan_clip(spec, seed=4, frames=2, size=16)
-    plan_l = plan_clip(spec, seed=4, frames=2, size=48)
+    plan_s = plan_clip(spec, seed=4, frames=2, size=16, fps=1)
+    plan_l = plan_clip(spec, seed=4, frames=2, size=48, fps=1)
     alone = render_clip(plan_s, small).rgb
     # Interleave: bind the large one, then render the small clip again.
     render_clip(plan_l, large)

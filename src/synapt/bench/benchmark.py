@@ -151,14 +151,14 @@ def generate_stage(run: Runner, name: str, *, preset: Preset, classes, per_class
                    scene_kinds, seed: int) -> Path:
     """A generated dataset; returns its folder."""
     config = {"classes": list(classes), "per_class": per_class, "frames": preset.frames, "size": preset.size,
-              "fps": 30, "context_bias": context_bias, "scene_kinds": list(scene_kinds) if scene_kinds else None,
+              "fps": preset.fps, "context_bias": context_bias, "scene_kinds": list(scene_kinds) if scene_kinds else None,
               "seed": seed}
 
     def work(folder: Path) -> dict:
         from synapt.sim import generate_dataset
 
         generate_dataset(folder / "data", classes=list(classes), per_class=per_class, frames=preset.frames,
-                         fps=30, size=preset.size, seed=seed, context_bias=context_bias,
+                         fps=preset.fps, size=preset.size, seed=seed, context_bias=context_bias,
                          workers=preset.workers, scene_kinds=config["scene_kinds"], progress=run.progress)
         return {"clips": len(classes) * per_class}
 
@@ -178,7 +178,8 @@ def curate_stage(run: Runner, name: str, *, source: Path, classes, per_class: in
 
         result = curate(class_map={c: [("gen", c)] for c in classes}, sources=[Source("gen", "synapt", source)],
                         out_dir=folder / "data", clips_per_class=per_class, class_subsets=tuple(class_subsets),
-                        clip_subsets=tuple(clip_subsets), val_fraction=val, test_fraction=test, seed=seed)
+                        clip_subsets=tuple(clip_subsets), val_fraction=val, test_fraction=test, seed=seed,
+                        fps=None)  # generated clips share one rate (the preset's); none is re-encoded
         return {"counts": result.counts, "subsets": result.subsets}
 
     return run.stage(f"curate-{name}", config, work) / "data"

@@ -77,8 +77,14 @@ class Preset:
     static_weights: str | None = None  # a torchvision ImageNet ResNet-50 file: measure what the paper measured
     real_pretrain: tuple[Suite, ...] = ()  # configured real pre-training sources (e.g. Kinetics-150)
     workers: int = 2  # generation processes
+    clip_seconds: float = 2.0  # seconds of action a generated clip covers (fps = frames / clip_seconds)
     data_workers: int | None = None  # DataLoader workers per training run (None: the engine's default)
     precision: str = "fp32"
+
+    @property
+    def fps(self) -> int:
+        """Frame rate of the generated clips: ``frames`` spread over ``clip_seconds`` in real time."""
+        return max(1, round(self.frames / self.clip_seconds))
 
 
 def _grid(lrs, batches, wds) -> dict:

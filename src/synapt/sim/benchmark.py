@@ -46,7 +46,7 @@ def _bare_seconds(task, *, frames: int) -> tuple[float, float]:
     from synapt.sim.dataset import _renderer
 
     renderer = _renderer(task.size, task.quality)
-    plan = plan_clip(BY_NAME[task.class_name], seed=task.seed, frames=frames, size=task.size, global_seed=task.global_seed)
+    plan = plan_clip(BY_NAME[task.class_name], seed=task.seed, frames=frames, size=task.size, fps=task.fps, global_seed=task.global_seed)
     pixels = texture_pixels(plan.textures)
     cams = [camera_pose(plan.params["camera"], f / (frames - 1)) for f in range(frames)]
     start = time.perf_counter()

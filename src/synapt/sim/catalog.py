@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from synapt.sim.actions import human as h
 from synapt.sim.actions import objects as o
+from synapt.sim.actions.mocap import mocap
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,20 @@ class ClassSpec:
     program: Callable
     view_scale: float = 1.0  # frame a wider view (walking across the image)
     flip: str | None = None  # the class a horizontal flip turns this one into
+    motion: str = "procedural"  # or "mocap:<library>": performed by motion-capture takes
 
     def as_dict(self) -> dict:
-        return {"id": self.id, "name": self.name, "family": self.family, "description": self.description}
+        return {"id": self.id, "name": self.name, "family": self.family, "description": self.description,
+                "motion": self.motion}
+
+    @property
+    def available(self) -> bool:
+        """False when the class's motion library is not installed (e.g. no ``pybullet_data``)."""
+        if self.motion == "mocap:deepmimic":
+            from synapt.sim.mocap.deepmimic import pybullet_data_root
+
+            return pybullet_data_root() is not None
+        return True
 
 
 _H = "human"
@@ -86,9 +98,36 @@ _ENTRIES = [
     ("spin_counterclockwise", _O, "spins something counter-clockwise (seen from above)", o.spin(clockwise=False), 1.0, "spin_clockwise"),
 ]
 
+# Classes performed by motion capture: the DeepMimic humanoid clips of the pybullet wheel
+# (`pip install 'synapt[mocap]'`; docs/generator.md gives their origin and terms). A query
+# names takes by their label words; "across" takes travel across the image.
+_DM = "mocap:deepmimic"
+_MOCAP_ENTRIES = [
+    ("walk", "walks (captured gait), across the image", mocap("walk", travel="across"), 1.5, None),
+    ("run", "runs (captured gait), across the image", mocap("run", travel="across", spread=20), 1.9, None),
+    ("jump_forward", "swings the arms and jumps forward with both feet", mocap("jump"), 1.4, None),
+    ("front_kick", "kicks high to the front with one leg", mocap("kick"), 1.2, None),
+    ("step_and_punch", "steps in and punches", mocap("punch"), 1.4, None),
+    ("spin_around", "spins around on the feet, arms out", mocap("spin"), 1.3, None),
+    ("spin_kick", "spins and kicks with the leg swung round", mocap("spinkick"), 1.3, None),
+    ("backflip", "jumps and turns a full somersault backwards", mocap("backflip"), 1.4, None),
+    ("cartwheel", "turns a cartwheel sideways over the hands", mocap("cartwheel"), 1.5, None),
+    ("crawl", "crawls on hands and knees", mocap("crawl", travel="across", spread=20), 1.3, None),
+    ("forward_roll", "rolls forward over the shoulders and comes up", mocap("roll"), 1.4, None),
+    ("dance_routine_a", "dances a short routine with arm swings (DeepMimic dance A)", mocap("dance a"), 1.2, None),
+    ("dance_routine_b", "dances a longer routine (DeepMimic dance B)", mocap("dance b"), 1.2, None),
+    ("get_up_from_front", "gets up from lying face down", mocap("getup facedown"), 1.2, None),
+    ("get_up_from_back", "gets up from lying on the back", mocap("getup faceup"), 1.2, None),
+    ("walk_turning_left", "walks along a curve to its left", mocap("turn left", mirror=False, travel="across"), 1.5, "walk_turning_right"),
+    ("walk_turning_right", "walks along a curve to its right", mocap("turn right", mirror=False, travel="across"), 1.5, "walk_turning_left"),
+]
+
 CLASSES: list[ClassSpec] = [
     ClassSpec(id=i, name=name, family=family, description=desc, program=prog, view_scale=view, flip=flip)
     for i, (name, family, desc, prog, view, flip) in enumerate(_ENTRIES)
+] + [
+    ClassSpec(id=len(_ENTRIES) + i, name=name, family=_H, description=desc, program=prog, view_scale=view, flip=flip, motion=_DM)
+    for i, (name, desc, prog, view, flip) in enumerate(_MOCAP_ENTRIES)
 ]
 BY_NAME: dict[str, ClassSpec] = {c.name: c for c in CLASSES}
 FAMILIES = ("human", "object")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synapt.sim import actor as actor_mod
-from synapt.sim.actions.motion import CLIP_SECONDS, ActionContext, Performance
+from synapt.sim.actions.motion import ActionContext, Performance
 from synapt.sim.camera import camera_pose, intrinsics, sample_camera, world_to_camera
 from synapt.sim.context import choose_context
 from synapt.sim.scenes import TEXTURE_LAYOUT, scene_mjcf, sample_scene
@@ -55,6 +55,7 @@ def plan_clip(
     seed: int,
     frames: int,
     size: int,
+    fps: float = 8.0,
     quality: str = "fast",
     context_bias: float = 0.0,
     global_seed: int = 0,
@@ -66,6 +67,7 @@ def plan_clip(
     Args:
         seed: the clip seed (all randomness of the clip comes from it).
         frames, size: clip length (frames) and square image size (pixels).
+        fps: frames per second: the clip lasts ``frames / fps`` seconds of the action, in real time.
         context_bias: probability that the scene comes from the class's own pool.
         global_seed: seeds the per-class context pools.
         scene_kinds: allowed scene kinds (None: all).
@@ -91,9 +93,10 @@ def plan_clip(
     if kind == "studio":
         # A photographic backdrop reads best over a plain floor of a related colour.
         scene["textures"]["floor"] = {**scene["textures"]["backdrop"], "pattern": "solid"}
-    ctx = ActionContext(rng=rng, actor=actor, dims=dims, cam_azimuth=cam["azimuth"], seconds=CLIP_SECONDS, surface_z=surface_z)
+    seconds = frames / fps
+    ctx = ActionContext(rng=rng, actor=actor, dims=dims, cam_azimuth=cam["azimuth"], seconds=seconds, surface_z=surface_z)
     perf = spec.program(ctx)
-    frame_dt = CLIP_SECONDS / max(frames - 1, 1)
+    frame_dt = 1.0 / fps
     substeps = max(1, math.ceil(frame_dt / MAX_TIMESTEP - 1e-9))
     actor_xml = ""
     if perf.pose is not None:
@@ -117,7 +120,8 @@ def plan_clip(
         "context_from_class": context["from_class"],
         "scene_kinds": list(scene_kinds) if scene_kinds else None,
         "quality": quality,
-        "clip_seconds": CLIP_SECONDS,
+        "clip_seconds": round(seconds, 6),
+        "fps": fps,
         "substeps": substeps,
         "actor": actor.as_dict(),
         "actor_distribution": actor_distribution.as_dict(),
@@ -303,7 +307,7 @@ class ClipWorld:
         """
         mj, m, d, perf = self.mj, self.model, self.data, self.perf
         frames = self.plan.frames
-        frame_dt = CLIP_SECONDS / max(frames - 1, 1)
+        frame_dt = 1.0 / self.plan.params["fps"]
         dt = m.opt.timestep
         self.drive(0.0, dt)
         mj.mj_forward(m, d)
@@ -408,7 +412,7 @@ def render_clip(plan: ClipPlan, renderer, *, modalities: tuple[str, ...] = ("rgb
         rgb[f] = renderer.rgb()
         if want - {"rgb"}:
             _collect_extras(world, renderer, plan, want, extras)
-    out = {k: (v[0] if k == "object_names" else np.stack(v)) for k, v in extras.items()}
+    out = {k: (v[0] if k in ("object_names", "joint_names") else np.stack(v)) for k, v in extras.items()}
     return ClipFrames(rgb=rgb, extras=out)
 
 
@@ -447,6 +451,7 @@ def _collect_extras(world: ClipWorld, renderer, plan: ClipPlan, want: set, extra
         joints2d = uv[:, :2] / np.maximum(uv[:, 2:3], 1e-6)
         extras.setdefault("joints3d", []).append(joints3d.astype(np.float32))
         extras.setdefault("joints2d", []).append(joints2d.astype(np.float32))
+        extras["joint_names"] = [np.array(actor_mod.KEYPOINTS)]
 
 
 def _geom_tables(m) -> tuple[np.ndarray, np.ndarray]:

@@ -182,7 +182,7 @@ def make_clip(task: ClipTask):
     from synapt.sim.clip import plan_clip, render_clip
 
     spec = BY_NAME[task.class_name]
-    plan = plan_clip(spec, seed=task.seed, frames=task.frames, size=task.size, quality=task.quality,
+    plan = plan_clip(spec, seed=task.seed, frames=task.frames, size=task.size, fps=task.fps, quality=task.quality,
                      context_bias=task.context_bias, global_seed=task.global_seed, scene_kinds=task.scene_kinds,
                      actor_distribution=task.actor_distribution)  # fmt: skip
     return plan, render_clip(plan, _renderer(task.size, task.quality), modalities=task.modalities)
@@ -245,7 +245,7 @@ def generate_dataset(
     classes="all",
     per_class: int = 10,
     frames: int = 16,
-    fps: int = 30,
+    fps: int = 8,
     size: int = 112,
     seed: int = 0,
     context_bias: float = 0.0,

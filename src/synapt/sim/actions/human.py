@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from synapt.sim.actions.motion import (
+    NOMINAL_SECONDS,
     ActionContext,
     Attachment,
     Impulse,
@@ -22,8 +23,10 @@ from synapt.sim.actions.motion import (
     sample_timing,
     styled,
 )
+from synapt.sim.mocap.retarget import ActorKinematics, lock_stance_foot
 
 TWO_PI = 2 * math.pi
+GAIT_HZ = 30.0  # gaits are tabulated at this rate to lock the stance foot
 
 
 def _facing(ctx: ActionContext, *, spread: float = 110.0) -> float:
@@ -98,7 +101,7 @@ def cyclic(cycle_pose, *, reps: tuple[float, float] = (1.5, 3.0), side: str = "r
         params["facing"] = round(facing, 3)
 
         def raw(t: float) -> dict:
-            phi = (start + n * t / ctx.seconds) % 1.0
+            phi = (start + n * t / NOMINAL_SECONDS) % 1.0  # n cycles per nominal clip
             pose = dict(cycle_pose(phi))
             if jump:
                 pose["root_z"] = jump * max(0.0, math.sin(TWO_PI * phi)) ** 1.5
@@ -217,19 +220,19 @@ def walk(direction: str):
         # Up to 25 degrees off the ideal line keeps the label true while varying the path.
         wobble = float(ctx.rng.uniform(-25, 25))
         facing = ctx.yaw_of(heading) + wobble
-        speed_ms = 0.75 * style["speed"]  # metres per second
-        length = speed_ms * ctx.seconds
-        steps_per_s = 0.9 * style["speed"]
+        steps_per_s = 0.85 * style["speed"]  # gait cycles (two steps) per second
         start = float(ctx.rng.uniform(0, 1))
-        base = _world((0.0, 0.0), facing, -length / 2)[:2]
-        params.update(facing=round(facing, 3), walk_speed_ms=round(speed_ms, 4), start_phase=round(start, 4))
 
         def raw(t: float) -> dict:
-            pose = gait((start + steps_per_s * t) % 1.0)
-            pose["root_x"] = speed_ms * t
-            return pose
+            return gait((start + steps_per_s * t) % 1.0, stride=0.85, knee_lift=1.3)
 
-        return Performance(pose=styled(raw, style), base=base, facing=facing, params=params)
+        # The stance foot stays put and the body goes as far as its strides carry it (no skating).
+        times = np.arange(int(math.ceil(ctx.seconds * GAIT_HZ)) + 1) / GAIT_HZ
+        table = lock_stance_foot(styled(raw, style), ActorKinematics(ctx.actor), times)
+        length = float(math.hypot(table.channels["root_x"][-1], table.channels["root_y"][-1]))
+        base = _world((0.0, 0.0), facing, -length / 2)[:2]
+        params.update(facing=round(facing, 3), walk_speed_ms=round(length / max(ctx.seconds, 1e-6), 4), start_phase=round(start, 4))
+        return Performance(pose=table.pose, base=base, facing=facing, params=params)
 
     return program
 

@@ -27,8 +27,10 @@ from synapt.sim.actor import ActorParams, BodyDims, mirror_pose
 
 REST = {"sh_l_abd": 6.0, "sh_r_abd": 6.0, "elbow_l": 8.0, "elbow_r": 8.0}
 
-# Seconds of simulated time a clip covers, whatever its frame count (see docs/generator.md).
-CLIP_SECONDS = 2.0
+# A clip lasts frames / fps seconds (``ActionContext.seconds``). Rates of repeated actions are
+# written per NOMINAL_SECONDS (the 2-second clip they were tuned on), so a longer clip shows more
+# repetitions and a shorter one fewer, never the same ones faster.
+NOMINAL_SECONDS = 2.0
 
 
 @dataclass
@@ -39,7 +41,7 @@ class ActionContext:
     actor: ActorParams
     dims: BodyDims
     cam_azimuth: float  # degrees
-    seconds: float = CLIP_SECONDS
+    seconds: float = NOMINAL_SECONDS  # the clip's duration: frames / fps
     surface_z: float = 0.0  # height of the surface object actions happen on (metres)
 
     @property
@@ -170,9 +172,17 @@ class Timing:
 
 
 def sample_timing(rng: np.random.Generator, *, nominal: float, seconds: float, speed: float) -> Timing:
-    """A one-shot timing: ``nominal`` s at speed 1, scaled by ``speed``, fitted inside the clip."""
-    duration = min(nominal / speed, seconds * 0.92)
-    start = float(rng.uniform(0.0, max(seconds - duration, 0.0) * 0.8))
+    """A one-shot timing: ``nominal`` s at speed 1, scaled by ``speed``, in real time.
+
+    The action keeps its natural duration whatever the clip's: it starts inside a clip longer
+    than it, and a clip shorter than it shows a window of it (``start`` < 0: the action began
+    before the first frame).
+    """
+    duration = nominal / speed
+    if duration <= seconds:
+        start = float(rng.uniform(0.0, (seconds - duration) * 0.8))
+    else:
+        start = -float(rng.uniform(0.0, duration - seconds))
     return Timing(start=start, duration=duration)
 
 
