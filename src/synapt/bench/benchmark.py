@@ -360,7 +360,8 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
     started = time.time()
     out_dir = Path(out_dir)
     run = Runner(out_dir, dry_run=dry_run, progress=progress)
-    classes = plan_classes(preset, CLASSES, seed=seed)
+    # Classes whose motion library is not installed (no pybullet_data) cannot be generated here.
+    classes = plan_classes(preset, [c for c in CLASSES if c.available], seed=seed)
     suites = classes.suites + tuple(s for s in preset.suites if not s.is_proxy)
     n_pre, m_pre = len(classes.pretrain), preset.clips_per_class
     real_counts = _check_real_data(suites + preset.real_pretrain)
