@@ -127,6 +127,25 @@ class MotionLibrary:
         alternatives = [parse_query(part) for part in query.split("|")] if query.strip() else [parse_query("")]
         return [e for e in self.entries if any(_matches(e, alt) for alt in alternatives)]
 
+    def summary(self) -> dict:
+        """Counts: clips, files, subjects, files per format, minutes and clips per label.
+
+        Minutes and labels count each clip once, in the format :meth:`get` would load.
+        """
+        clips = [self.get(clip_id) for clip_id in self.clip_ids()]
+        formats: dict[str, int] = {}
+        for e in self.entries:
+            formats[e.format] = formats.get(e.format, 0) + 1
+        labels: dict[str, int] = {}
+        for e in clips:
+            labels[e.label] = labels.get(e.label, 0) + 1
+        return {
+            "library": self.name, "root": str(self.root), "clips": len(clips), "files": len(self.entries),
+            "subjects": len({e.subject for e in self.entries}), "formats": dict(sorted(formats.items())),
+            "minutes": round(sum(e.seconds for e in clips) / 60, 2),
+            "labels": dict(sorted(labels.items(), key=lambda kv: (-kv[1], kv[0]))),
+        }  # fmt: skip
+
     def path(self, entry: ClipEntry) -> Path:
         return self.root / entry.file
 
@@ -341,6 +360,18 @@ def open_library(spec: str | Path = "deepmimic") -> MotionLibrary:
             entries = read_index(path / name, path)
             if entries is not None:
                 return MotionLibrary(path.name, path, entries)
+    return index_folder(path)
+
+
+def index_folder(root: str | Path) -> MotionLibrary:
+    """A library of everything a scan of ``root`` finds, whatever index files it holds.
+
+    Raises:
+        UserError: no such folder, or no motion files in it.
+    """
+    path = Path(root).expanduser()
+    if not path.is_dir():
+        raise UserError(f"{path}: no such folder (give a folder of .bvh, .amc/.asf or DeepMimic files)")
     entries, skipped = scan_folder(path)
     if not entries:
         why = f"; skipped: {skipped[0]}" if skipped else ""
@@ -385,4 +416,4 @@ def write_index(library: MotionLibrary, out_path: str | Path | None = None) -> P
 
 
 __all__ = ["ClipEntry", "FORMAT_PREFERENCE", "INDEX_NAME", "MotionLibrary", "READERS", "default_library_names",
-           "open_library", "read_index", "scan_folder", "write_index"]  # fmt: skip
+           "index_folder", "open_library", "read_index", "scan_folder", "write_index"]  # fmt: skip
