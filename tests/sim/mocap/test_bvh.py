@@ -84,6 +84,16 @@ def test_position_channels_in_any_order_place_the_root(tmp_path):
     assert m.meta["units"] == "cm" and m.offsets[1, 1] == pytest.approx(0.01)
 
 
+def test_a_translating_non_root_joint_keeps_its_mean_offset(tmp_path):
+    text = CHAIN.replace("CHANNELS 3 {arm_channels}", "CHANNELS 6 Xposition Yposition Zposition {arm_channels}")
+    lines = ["0 0 0 0 0 0 0 1.0 0 0 0 0", "0 0 0 0 0 0 0 1.5 0 0 0 0"]
+    text = text.format(root_channels="Xposition Yposition Zposition Zrotation Xrotation Yrotation",
+                       arm_channels="Zrotation Xrotation Yrotation", frames=2, lines="\n".join(lines))  # fmt: skip
+    m = read_bvh(write(tmp_path, text), units="m")
+    np.testing.assert_allclose(m.offsets[1], [0.0, 1.25, 0.0])
+    assert m.meta["translation_dropped"] == {"arm": pytest.approx(0.5)}
+
+
 # A standing humanoid with MotionBuilder names, rest pose in file units; {s} scales it.
 HUMANOID = """HIERARCHY
 ROOT Hips

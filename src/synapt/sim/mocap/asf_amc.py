@@ -16,6 +16,14 @@ In the :class:`Motion` each bone is a joint at the bone's START (its parent's en
 joint, rotating the bone's own vector; the bone's end is the site ``<bone>_end``. Lengths are
 inches scaled by the ``:units length`` multiplier (0.45 in CMU): metres = value / length *
 0.0254.
+
+CMU's bone names give every marker (:func:`synapt.sim.mocap.markers.guess_markers`), each the
+START of a bone, which is the anatomical joint: pelvis = root; hip = start of ``lfemur``; knee
+= ``ltibia``; ankle = ``lfoot``; toe = ``ltoes`` (the ball of the foot; the toe tip is the site
+``ltoes_end``); chest = ``thorax`` (its start, mid-back height); neck = ``lowerneck`` (the
+thorax's end, between the shoulders); shoulder = ``lhumerus`` (not ``lclavicle``, which starts
+at the base of the neck); elbow = ``lradius``; wrist = ``lwrist``; the head is the one END: the site
+``head_end``, the top of the head, as for cgspeed's BVH ``Head_end``.
 """
 
 from __future__ import annotations
@@ -119,6 +127,7 @@ def read_asf(path: str | Path) -> AsfSkeleton:
     section = None
     units: dict[str, str] = {}
     root: dict[str, list[str]] = {}
+    root_lines: dict[str, int] = {}
     bones: dict[str, AsfBone] = {}
     children: dict[str, tuple[str, ...]] = {}
     bone: dict[str, list[str]] | None = None
@@ -161,6 +170,7 @@ def read_asf(path: str | Path) -> AsfSkeleton:
             units[key] = tokens[1] if len(tokens) > 1 else ""
         elif section == "root":
             root[key] = tokens[1:]
+            root_lines[key] = n
         elif section == "bonedata":
             if key == "begin":
                 bone, bone_line = {}, n
@@ -189,8 +199,8 @@ def read_asf(path: str | Path) -> AsfSkeleton:
         degrees=angle == "deg",
         root_order=tuple(t.lower() for t in root.get("order", ["tx", "ty", "tz", "rx", "ry", "rz"])),
         root_axis=(root.get("axis") or ["XYZ"])[0].upper(),
-        root_position=number(root.get("position", ["0", "0", "0"]), 3, "root position", 0),
-        root_orientation=number(root.get("orientation", ["0", "0", "0"]), 3, "root orientation", 0),
+        root_position=number(root.get("position", ["0", "0", "0"]), 3, "root position", root_lines.get("position", 0)),
+        root_orientation=number(root.get("orientation", ["0", "0", "0"]), 3, "root orientation", root_lines.get("orientation", 0)),
         bones=bones,
         children=children,
     )

@@ -9,6 +9,11 @@ the feet, the unit the one that makes the hip height a human's.
 
 CMU's cgspeed conversions start with a hand-posed T-pose frame that is not part of the capture
 (``Frames`` is the AMC's frame count + 1); ``drop_rest_frame="auto"`` recognises and drops it.
+Their joints are the ASF's bones at the same place (``LeftUpLeg`` = start of ``lfemur``,
+``LeftArm`` = start of ``lhumerus``), except that the thorax bone is dropped: ``Neck`` and the
+clavicles start at ``Spine1`` (the thorax's start) with a zero OFFSET, 11.7 cm lower on subject
+02 than in the AMC. Markers come from :func:`synapt.sim.mocap.markers.guess_markers`;
+:func:`~synapt.sim.mocap.markers.missing_markers` lists those a file's names do not give.
 """
 
 from __future__ import annotations
@@ -327,6 +332,7 @@ def read_bvh(path: str | Path, *, drop_rest_frame: bool | str = "auto", units: s
     root_pos = np.broadcast_to(offsets[0], (len(values), 3)).copy()
     col = 0
     rot_cols = []
+    stray: dict[str, float] = {}
     for j, channels in enumerate(head.channels):
         rot = [(col + k, c[0]) for k, c in enumerate(channels) if c.endswith("rotation")]
         for k, c in enumerate(channels):
@@ -337,8 +343,11 @@ def read_bvh(path: str | Path, *, drop_rest_frame: bool | str = "auto", units: s
                     # write the rest position as OFFSET *and* in the channels).
                     root_pos[:, axis] = values[:, col + k]
                 else:
-                    # A Motion's bones are rigid: a translating non-root joint keeps its mean.
+                    # A Motion's bones are rigid: a translating non-root joint keeps its mean,
+                    # and meta says how far (metres) it strayed from it.
                     offsets[j, axis] = float(values[:, col + k].mean())
+                    spread = float(np.ptp(values[:, col + k]))
+                    stray[head.joints[j]] = max(stray.get(head.joints[j], 0.0), spread)
         if rot:
             cols = [c for c, _ in rot]
             rotations[:, j] = euler_to_matrix(values[:, cols], "".join(a for _, a in rot))
@@ -374,6 +383,7 @@ def read_bvh(path: str | Path, *, drop_rest_frame: bool | str = "auto", units: s
         meta={"file": str(path), "format": "bvh", "subject": subject, "first_frame": first, "last_frame": T - 1,
               "units": units, "metres_per_unit": scale, "rest_frame_dropped": dropped,
               "up_from": "head above feet" if up_found else "assumed",
+              "translation_dropped": {name: spread * scale for name, spread in stray.items()},
               "source_up": f"{'+' if up_found[1] > 0 else '-'}{'xyz'[up_found[0]]}" if up_found else "+y"},
     )  # fmt: skip
 
