@@ -328,12 +328,25 @@ def read_bvh(path: str | Path, *, drop_rest_frame: bool | str = "auto", units: s
         units = guess_units(float(pelvis[up_index] - points[:, up_index].min()))
     scale = UNITS[units]
 
+    # Column of every channel, then which rotation columns decide about the rest frame.
+    columns = np.cumsum([0] + [len(c) for c in head.channels])
+    rot_cols = [int(columns[j]) + k for j, chans in enumerate(head.channels) for k, c in enumerate(chans) if c.endswith("rotation")]
+    T = len(values)
+    dropped = False
+    if drop_rest_frame == "auto":
+        dropped = is_rest_frame(values[:, rot_cols])
+    elif drop_rest_frame:
+        if T < 2:
+            raise UserError(f"{path}: drop_rest_frame=True needs at least 2 frames, the file has {T}")
+        dropped = True
+    first = 1 if dropped else 0
+    values = values[first:]
+
     rotations = np.broadcast_to(np.eye(3), (len(values), J, 3, 3)).copy()
     root_pos = np.broadcast_to(offsets[0], (len(values), 3)).copy()
-    col = 0
-    rot_cols = []
     stray: dict[str, float] = {}
     for j, channels in enumerate(head.channels):
+        col = int(columns[j])
         rot = [(col + k, c[0]) for k, c in enumerate(channels) if c.endswith("rotation")]
         for k, c in enumerate(channels):
             if c.endswith("position"):
@@ -349,21 +362,8 @@ def read_bvh(path: str | Path, *, drop_rest_frame: bool | str = "auto", units: s
                     spread = float(np.ptp(values[:, col + k]))
                     stray[head.joints[j]] = max(stray.get(head.joints[j], 0.0), spread)
         if rot:
-            cols = [c for c, _ in rot]
-            rotations[:, j] = euler_to_matrix(values[:, cols], "".join(a for _, a in rot))
-            rot_cols += cols
-        col += len(channels)
+            rotations[:, j] = euler_to_matrix(values[:, [c for c, _ in rot]], "".join(a for _, a in rot))
 
-    T = len(values)
-    dropped = False
-    if drop_rest_frame == "auto":
-        dropped = is_rest_frame(values[:, rot_cols])
-    elif drop_rest_frame:
-        if T < 2:
-            raise UserError(f"{path}: drop_rest_frame=True needs at least 2 frames, the file has {T}")
-        dropped = True
-    first = 1 if dropped else 0
-    rotations, root_pos = rotations[first:], root_pos[first:]
     # A world with an up axis other than +y or +z is turned onto one at the root.
     rotations[:, 0] = base @ rotations[:, 0]
     root_pos = root_pos @ base.T
