@@ -19,6 +19,7 @@ from synapt.errors import UserError
 # Order is the order of `synapt --help`.
 STAGE_CLIS = (
     "synapt.sim.cli",
+    "synapt.sim.mocap.cli",
     "synapt.data.cli",
     "synapt.models.cli",
     "synapt.train.cli",
