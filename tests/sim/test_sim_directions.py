@@ -24,7 +24,8 @@ def _centroid_x(mask: np.ndarray) -> float:
 @pytest.mark.parametrize("name, sign", [("walk_left_to_right", 1), ("walk_right_to_left", -1)])
 def test_walking_across_moves_the_actor_across_the_image(name, sign, seed):
     pelvis_u = _clip(name, seed)["joints2d"][:, 0, 0]
-    assert sign * (pelvis_u[-1] - pelvis_u[0]) > 0.1 * SIZE
+    # 8% of the image: the slowest walks (0.7 m/s, strides locked to the feet) under a panning camera.
+    assert sign * (pelvis_u[-1] - pelvis_u[0]) > 0.08 * SIZE
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

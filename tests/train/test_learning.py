@@ -34,7 +34,7 @@ def clips(tmp_path_factory):
 
     preset = get_preset("tiny")
     out = tmp_path_factory.mktemp("learn") / "data"
-    generate_dataset(out, classes=CLASSES, per_class=PER_CLASS, frames=preset.frames, size=preset.size, seed=7,
+    generate_dataset(out, classes=CLASSES, per_class=PER_CLASS, frames=preset.frames, fps=preset.fps, size=preset.size, seed=7,
                      progress=False)
     return out
 

@@ -220,11 +220,11 @@ def walk(direction: str):
         # Up to 25 degrees off the ideal line keeps the label true while varying the path.
         wobble = float(ctx.rng.uniform(-25, 25))
         facing = ctx.yaw_of(heading) + wobble
-        steps_per_s = 0.85 * style["speed"]  # gait cycles (two steps) per second
+        steps_per_s = 0.7 * style["speed"]  # gait cycles (two steps) per second
         start = float(ctx.rng.uniform(0, 1))
 
         def raw(t: float) -> dict:
-            return gait((start + steps_per_s * t) % 1.0, stride=0.85, knee_lift=1.3)
+            return gait((start + steps_per_s * t) % 1.0, stride=0.7, knee_lift=1.3)
 
         # The stance foot stays put and the body goes as far as its strides carry it (no skating).
         times = np.arange(int(math.ceil(ctx.seconds * GAIT_HZ)) + 1) / GAIT_HZ
