@@ -80,10 +80,13 @@ def plan_clip(
     kind = context["kind"]
     object_action = spec.family == "object"
     surface_z = 0.75 if object_action else 0.0
+    # Framing is drawn for every human class from one range; a class's own view_scale (the
+    # width its travel needs) is only a floor, so the framing alone does not name the class.
+    view_scale = spec.view_scale if object_action else max(spec.view_scale, float(rng.uniform(1.0, 1.6)))
     cam = sample_camera(
         rng,
         kind=kind,
-        subject_height=actor.height * spec.view_scale,
+        subject_height=actor.height * view_scale,
         lookat_z=surface_z + 0.05 if object_action else (0.5 if kind == "aerial" else actor.height * 0.5),
         close_up=object_action,
     )
@@ -96,6 +99,8 @@ def plan_clip(
     seconds = frames / fps
     ctx = ActionContext(rng=rng, actor=actor, dims=dims, cam_azimuth=cam["azimuth"], seconds=seconds, surface_z=surface_z)
     perf = spec.program(ctx)
+    idle = [] if object_action else idle_props(rng, cam_azimuth=cam["azimuth"])
+    perf.props_xml += "".join(xml for _, xml in idle)
     frame_dt = 1.0 / fps
     substeps = max(1, math.ceil(frame_dt / MAX_TIMESTEP - 1e-9))
     actor_xml = ""
@@ -128,8 +133,48 @@ def plan_clip(
         "camera": cam,
         "scene": scene,
         "action": perf.params,
+        "view_scale": round(view_scale, 4),
+        "idle_props": [name for name, _ in idle],
     }
     return ClipPlan(spec.name, seed, frames, size, quality, params, xml, textures, perf)
+
+
+# Props that some classes use (a stool, a ball, a box, a cup) also stand idle in the scenes of
+# every human class, so seeing one does not name the class that uses it.
+IDLE_PROPS = ("stool", "ball", "box", "cup")
+
+
+def idle_props(rng: np.random.Generator, *, cam_azimuth: float, p: float = 0.3) -> list[tuple[str, str]]:
+    """Static, collision-free props on the floor around the actor: ``[(kind, mjcf), ...]``.
+
+    Each kind appears with probability ``p``, 1.2-2.2 m from the scene centre and never within
+    35 degrees of the line from the camera to the actor (so it does not hide the action).
+    Their geoms are named ``distractor_idle_*``: segmentation counts them as distractors.
+    """
+    out = []
+    for kind in IDLE_PROPS:
+        if rng.uniform() >= p:
+            continue
+        side = 1.0 if rng.uniform() < 0.5 else -1.0
+        angle = math.radians(cam_azimuth + 180.0 + side * rng.uniform(35.0, 160.0))
+        r = rng.uniform(1.2, 2.2)
+        x, y = r * math.cos(angle), r * math.sin(angle)
+        rgb = rng.uniform(0.1, 1.0, 3)
+        col = f'rgba="{rgb[0]:.3f} {rgb[1]:.3f} {rgb[2]:.3f} 1" contype="0" conaffinity="0"'
+        yaw = rng.uniform(0, 180)
+        if kind == "stool":
+            h = rng.uniform(0.4, 0.55)
+            geom = f'<geom name="distractor_idle_stool" type="box" size="0.2 0.22 {h / 2:.4f}" pos="0 0 {h / 2:.4f}" {col}/>'
+        elif kind == "ball":
+            rad = rng.uniform(0.07, 0.12)
+            geom = f'<geom name="distractor_idle_ball" type="sphere" size="{rad:.4f}" pos="0 0 {rad:.4f}" {col}/>'
+        elif kind == "box":
+            half = rng.uniform(0.08, 0.18)
+            geom = f'<geom name="distractor_idle_box" type="box" size="{half:.4f} {half:.4f} {half:.4f}" pos="0 0 {half:.4f}" {col}/>'
+        else:
+            geom = f'<geom name="distractor_idle_cup" type="cylinder" size="0.04 0.05" pos="0 0 0.05" {col}/>'
+        out.append((kind, f'<body name="idle_{kind}" pos="{x:.4f} {y:.4f} 0" euler="0 0 {yaw:.2f}">{geom}</body>'))
+    return out
 
 
 def texture_pixels(textures: dict) -> dict[str, np.ndarray]:

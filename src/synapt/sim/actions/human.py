@@ -351,15 +351,17 @@ def kick_ball():
         style, params = _common(ctx)
         timing = sample_timing(ctx.rng, nominal=1.2, seconds=ctx.seconds, speed=style["speed"])
         facing = float(ctx.cam_azimuth + ctx.rng.choice([90.0, -90.0]) + ctx.rng.uniform(-40, 40))
+        side = "right" if ctx.rng.uniform() < 0.5 else "left"  # either leg kicks
         d = ctx.dims
         radius = 0.11
-        ball = _world((0.0, 0.0), facing, d.foot_len * 1.9, -d.hip_half_width, radius)
+        ball = _world((0.0, 0.0), facing, d.foot_len * 1.9, (-1 if side == "right" else 1) * d.hip_half_width, radius)
         kick_at = timing.start + 0.5 * timing.duration
         heading = np.array([math.cos(math.radians(facing)), math.sin(math.radians(facing)), 0.0])
         v = float(ctx.rng.uniform(4.0, 7.0))
-        params.update(facing=round(facing, 3), ball_speed_ms=round(v, 3), start_s=round(timing.start, 4), duration_s=round(timing.duration, 4))
+        params.update(facing=round(facing, 3), kicking_leg=side, ball_speed_ms=round(v, 3), start_s=round(timing.start, 4),
+                      duration_s=round(timing.duration, 4))  # fmt: skip
         return Performance(
-            pose=styled(lambda t: keys(timing.phase(t)), style),
+            pose=styled(lambda t: keys(timing.phase(t)), style, mirror=side == "left"),
             facing=facing,
             physics=True,
             impulses=[Impulse("ball", kick_at, linear=tuple(heading * v + np.array([0, 0, 1.5])), angular=(0.0, 0.0, 0.0))],
@@ -392,7 +394,7 @@ def throw_ball():
             # The ball sits in the hand; it is snapped to the hand when the attachment starts.
             attachments=[Attachment("ball", f"hand_{side[0]}", 0.0, release, release_gain=0.6,
                                     release_boost=tuple(heading * 4.0 + np.array([0, 0, 2.0])), snap=(0.0, 0.0, -0.07))],  # fmt: skip
-            props_xml=_prop_ball("ball", (0, 0, 5.0), radius, [0.95, 0.85, 0.1], mass=0.2),
+            props_xml=_prop_ball("ball", (0, 0, 5.0), radius, _bright(ctx.rng), mass=0.2),
             params=params,
         )
 

@@ -68,18 +68,27 @@ def table_xml(rng: np.random.Generator, *, yaw: float, top_z: float) -> str:
     )
 
 
-def object_xml(name: str, shape: str, half: float, pos: np.ndarray, rgba: str, *, tall: float = 1.0) -> tuple[str, float]:
-    """A free rigid object; returns its MJCF and the height of its centre above its base."""
+def object_xml(name: str, shape: str, half: float, pos: np.ndarray, rgba: str, *, tall: float = 1.0,
+               marking: bool = False) -> tuple[str, float]:  # fmt: skip
+    """A free rigid object; returns its MJCF and the height of its centre above its base.
+
+    ``marking`` adds a light stripe on the top face (boxes and cylinders): every object class
+    draws it at random, so a stripe never names a class (spins need it to show the rotation).
+    """
     if shape == "box":
         size, z = f"{half:.4f} {half:.4f} {half * tall:.4f}", half * tall
     elif shape == "cylinder":
         size, z = f"{half:.4f} {half * tall:.4f}", half * tall
     else:  # sphere
         size, z = f"{half:.4f}", half
+    stripe = ""
+    if marking and shape != "sphere":
+        stripe = (f'<geom type="box" pos="{half * 0.6:.4f} 0 {z:.4f}" size="{half * 0.35:.4f} {half * 0.9:.4f} 0.002" '
+                  'rgba="0.95 0.95 0.95 1" contype="0" conaffinity="0" mass="0.001"/>')  # fmt: skip
     xml = (
         f'<body name="{name}" pos="{pos[0]:.4f} {pos[1]:.4f} {pos[2] + z:.4f}"><freejoint name="{name}_free"/>'
         f'<geom name="{name}" type="{shape}" size="{size}" rgba="{rgba}" mass="0.3" condim="6" '
-        f'friction="0.7 0.01 0.001"/></body>'
+        f'friction="0.7 0.01 0.001"/>{stripe}</body>'
     )
     return xml, z
 
@@ -87,7 +96,7 @@ def object_xml(name: str, shape: str, half: float, pos: np.ndarray, rgba: str, *
 class _Setup:
     """Shared per-clip layout: table, skin, the approach direction and the timing."""
 
-    def __init__(self, ctx: ActionContext, *, nominal: float = 1.5) -> None:
+    def __init__(self, ctx: ActionContext, *, nominal: float = 1.5, shapes: tuple[str, ...] = ("box", "cylinder")) -> None:
         rng = ctx.rng
         self.ctx = ctx
         self.speed = round(float(rng.uniform(0.7, 1.4)), 4)
@@ -100,10 +109,11 @@ class _Setup:
         self.approach = -0.5 * self.away + 0.8 * UP + side * self.right
         self.props = table_xml(rng, yaw=ctx.cam_azimuth + 90.0, top_z=self.top)
         self.skin = ctx.actor.skin_rgb
-        self.shape = str(rng.choice(["box", "cylinder"]))
+        self.shape = str(rng.choice(list(shapes)))
         self.half = float(rng.uniform(0.03, 0.055))
+        self.marked = bool(rng.uniform() < 0.5)
         self.params = {"speed": self.speed, "start_s": round(self.timing.start, 4), "duration_s": round(self.timing.duration, 4),
-                       "shape": self.shape, "half_size_m": round(self.half, 4)}  # fmt: skip
+                       "shape": self.shape, "half_size_m": round(self.half, 4), "marked": self.marked}  # fmt: skip
 
     def at(self, fraction: float) -> float:
         """Clip time (s) of a fraction of the action's duration."""
@@ -130,12 +140,12 @@ def push(direction: str):
     """Push an object along the table: ``left_to_right``, ``right_to_left``, ``away`` or ``toward``."""
 
     def program(ctx: ActionContext) -> Performance:
-        s = _Setup(ctx)
+        s = _Setup(ctx, shapes=("box", "cylinder", "sphere"))
         sign, axis = {"left_to_right": (1, s.right), "right_to_left": (-1, s.right), "away": (1, s.away), "toward": (-1, s.away)}[direction]
         d = sign * axis
         distance = float(ctx.rng.uniform(0.22, 0.34))
         start = -d * distance / 2
-        xml, zc = object_xml("obj", s.shape, s.half, start + s.top * UP, _rgb(ctx.rng))
+        xml, zc = object_xml("obj", s.shape, s.half, start + s.top * UP, _rgb(ctx.rng), marking=s.marked)
         s.props += xml
         contact = start + s.top * UP + zc * UP - d * (s.half + PALM_R + 0.005)
         hand = s.add_hand()
@@ -150,14 +160,14 @@ def carry_pair(closer: bool):
     """Move two objects closer together, or apart, each carried by its own hand."""
 
     def program(ctx: ActionContext) -> Performance:
-        s = _Setup(ctx, nominal=1.6)
+        s = _Setup(ctx, nominal=1.6, shapes=("box", "cylinder", "sphere"))
         near, far = (0.08, 0.26)
         a0, a1 = (-far, -near) if closer else (-near, -far)
         rgba = [_rgb(ctx.rng), _rgb(ctx.rng)]
         paths, atts = {}, []
         for i, sign in enumerate((1, -1)):
             p0, p1 = s.point(sign * a0), s.point(sign * a1)
-            xml, zc = object_xml(f"obj{i}", s.shape, s.half, p0, rgba[i])
+            xml, zc = object_xml(f"obj{i}", s.shape, s.half, p0, rgba[i], marking=s.marked)
             s.props += xml
             hand = s.add_hand(f"hand{i}")
             grip = s.half * 2 + PALM_R if s.shape != "sphere" else zc * 2 + PALM_R
@@ -173,10 +183,10 @@ def carry_pair(closer: bool):
 
 def drop():
     def program(ctx: ActionContext) -> Performance:
-        s = _Setup(ctx, nominal=0.9)
+        s = _Setup(ctx, nominal=0.9, shapes=("box", "cylinder", "sphere"))
         height = float(ctx.rng.uniform(0.25, 0.4))
         p = s.point(float(ctx.rng.uniform(-0.1, 0.1)), 0.0, height)
-        xml, zc = object_xml("obj", s.shape, s.half, p, _rgb(ctx.rng))
+        xml, zc = object_xml("obj", s.shape, s.half, p, _rgb(ctx.rng), marking=s.marked)
         s.props += xml
         hand = s.add_hand()
         grip = p + (2 * zc + PALM_R) * UP
@@ -206,7 +216,7 @@ def lift_or_place(mode: str):
             s.props += xml
             on_top = b + 2 * zb * UP
             start, end = (a, on_top) if mode == "put_on_top" else (on_top, a)
-        xml, zc = object_xml("obj", s.shape, s.half, start, _rgb(ctx.rng))
+        xml, zc = object_xml("obj", s.shape, s.half, start, _rgb(ctx.rng), marking=s.marked)
         s.props += xml
         hand = s.add_hand()
         grip = (2 * zc + PALM_R) * UP
@@ -231,7 +241,7 @@ def knock_over():
         half = float(ctx.rng.uniform(0.025, 0.04))
         d = s.right * float(ctx.rng.choice([-1.0, 1.0]))
         p = s.point(float(ctx.rng.uniform(-0.08, 0.08)))
-        xml, zc = object_xml("obj", s.shape, half, p, _rgb(ctx.rng), tall=tall)
+        xml, zc = object_xml("obj", s.shape, half, p, _rgb(ctx.rng), tall=tall, marking=s.marked)
         s.props += xml
         hand = s.add_hand()
         touch = p + 1.7 * zc * UP - d * (half + PALM_R + 0.01)
@@ -268,9 +278,8 @@ def spin(clockwise: bool):
         s = _Setup(ctx, nominal=1.0)
         half = float(ctx.rng.uniform(0.035, 0.06))
         p = s.point(float(ctx.rng.uniform(-0.05, 0.05)))
-        xml, zc = object_xml("obj", "box", half, p, _rgb(ctx.rng), tall=0.6)
-        # A stripe on top makes the rotation visible even on plain colours.
-        xml = xml.replace("</body>", f'<geom type="box" pos="{half * 0.6:.4f} 0 {zc:.4f}" size="{half * 0.35:.4f} {half * 0.9:.4f} 0.002" rgba="0.95 0.95 0.95 1" contype="0" conaffinity="0" mass="0.001"/></body>')
+        # A stripe on top makes the rotation visible even on plain colours (other classes draw it at random).
+        xml, zc = object_xml("obj", "box", half, p, _rgb(ctx.rng), tall=0.6, marking=True)
         # A slick base (its friction wins by priority): on the table's 0.6 a flicked box stops
         # within a few degrees.
         xml = xml.replace('friction="0.7 0.01 0.001"', 'friction="0.05 0.002 0.0001" priority="1"')
