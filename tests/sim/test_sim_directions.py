@@ -9,9 +9,9 @@ from synapt.sim.dataset import ClipTask, clip_seed, make_clip
 SIZE = 48
 
 
-def _clip(name: str, seed: int, modalities=("rgb", "segmentation", "pose")):
+def _clip(name: str, seed: int, modalities=("rgb", "segmentation", "pose"), *, frames: int = 6, fps: int = 3):
     spec = BY_NAME[name]
-    task = ClipTask(name, 0, seed, clip_seed(seed, spec.id, seed), 6, 3, SIZE, "fast", 0.0, seed, None, modalities)
+    task = ClipTask(name, 0, seed, clip_seed(seed, spec.id, seed), frames, fps, SIZE, "fast", 0.0, seed, None, modalities)
     return make_clip(task)[1].extras
 
 
@@ -73,7 +73,8 @@ def test_falls_end_lying_with_the_head_on_the_labelled_side(name, sign, seed):
 def test_turns_and_time_pairs(name, sign, seed):
     from synapt.sim.actor import KEYPOINTS
 
-    joints = _clip(name, seed, ("rgb", "pose"))["joints3d"]
+    # 4 s: a slow performance of a one-shot action (up to 2.6 s) fits in the clip whole.
+    joints = _clip(name, seed, ("rgb", "pose"), frames=8, fps=2)["joints3d"]
     if sign:
         across = joints[:, KEYPOINTS.index("upper_arm_l")] - joints[:, KEYPOINTS.index("upper_arm_r")]
         heading = np.unwrap(np.arctan2(across[:, 1], across[:, 0]))
@@ -81,4 +82,4 @@ def test_turns_and_time_pairs(name, sign, seed):
     else:
         pelvis_z = joints[:, KEYPOINTS.index("pelvis"), 2]
         drop = pelvis_z[0] - pelvis_z[-1]
-        assert (drop if name == "sit_down" else -drop) > 0.25  # metres
+        assert (drop if name == "sit_down" else -drop) > 0.2  # metres (a stiff or small performance sits less deep)

@@ -34,9 +34,16 @@ def _facing(ctx: ActionContext, *, spread: float = 110.0) -> float:
     return float(ctx.cam_azimuth + 180.0 + ctx.rng.uniform(-spread, spread))
 
 
+def _side(ctx: ActionContext, side: str) -> str:
+    """``right`` / ``left`` as given, or drawn for ``random`` (a class whose label has no side)."""
+    if side == "random":
+        return "right" if ctx.rng.uniform() < 0.5 else "left"
+    return side
+
+
 def _common(ctx: ActionContext, **extra) -> tuple[dict, dict]:
     style = sample_style(ctx.rng)
-    params = {"speed": style["speed"], "amplitude": style["amplitude"], **extra}
+    params = {"style": style["style"], "speed": style["speed"], "amplitude": style["amplitude"], **extra}
     return style, params
 
 
@@ -74,12 +81,13 @@ def keyframed(keys: list[tuple[float, dict]], *, nominal: float = 1.3, side: str
     frames = Keyframes(keys)
 
     def program(ctx: ActionContext) -> Performance:
-        style, params = _common(ctx, side=side)
+        sd = _side(ctx, side)
+        style, params = _common(ctx, side=sd)
         timing = sample_timing(ctx.rng, nominal=nominal, seconds=ctx.seconds, speed=style["speed"])
         params.update(start_s=round(timing.start, 4), duration_s=round(timing.duration, 4))
         facing = _facing(ctx)
         params["facing"] = round(facing, 3)
-        pose = styled(lambda t: frames(timing.phase(t)), style, mirror=side == "left")
+        pose = styled(lambda t: frames(timing.phase(t)), style, mirror=sd == "left")
         perf = Performance(pose=pose, facing=facing, plant=plant, params=params)
         if hold_props is not None:
             hold_props(ctx, perf, timing)
@@ -93,7 +101,8 @@ def cyclic(cycle_pose, *, reps: tuple[float, float] = (1.5, 3.0), side: str = "r
     """A repeated action: ``cycle_pose(phi)`` over one cycle ``phi`` in [0, 1)."""
 
     def program(ctx: ActionContext) -> Performance:
-        style, params = _common(ctx, side=side)
+        sd = _side(ctx, side)
+        style, params = _common(ctx, side=sd)
         n = float(ctx.rng.uniform(*reps)) * style["speed"]
         start = float(ctx.rng.uniform(0, 1))
         params.update(repetitions=round(n, 4), start_phase=round(start, 4))
@@ -107,7 +116,7 @@ def cyclic(cycle_pose, *, reps: tuple[float, float] = (1.5, 3.0), side: str = "r
                 pose["root_z"] = jump * max(0.0, math.sin(TWO_PI * phi)) ** 1.5
             return pose
 
-        return Performance(pose=styled(raw, style, mirror=side == "left"), facing=facing, plant=plant, params=params)
+        return Performance(pose=styled(raw, style, mirror=sd == "left"), facing=facing, plant=plant, params=params)
 
     return program
 
@@ -305,18 +314,18 @@ def hop_on_one_leg():
         crouch = max(0.0, -math.sin(TWO_PI * phi))
         return {"hip_l_flex": 55, "knee_l": 95, "hip_r_flex": 25 * crouch, "knee_r": 35 * crouch, "sh_l_abd": 35, "sh_r_abd": 35}
 
-    return cyclic(cycle, reps=(2.0, 3.5), jump=0.18)
+    return cyclic(cycle, reps=(2.0, 3.5), jump=0.18, side="random")
 
 
 def lunge():
     down = {"hip_r_flex": 80, "knee_r": 90, "hip_l_flex": -25, "knee_l": 70, "abd_flex": 5, "ankle_l": -20}
-    return keyframed([(0.0, {}), (0.45, down), (0.6, down), (1.0, {})], nominal=1.5)
+    return keyframed([(0.0, {}), (0.45, down), (0.6, down), (1.0, {})], nominal=1.5, side="random")
 
 
 def kneel_down():
     knee = {"hip_r_flex": 85, "knee_r": 90, "hip_l_flex": -5, "knee_l": 92, "ankle_l": -35, "abd_flex": 5}
     mid = {"hip_r_flex": 70, "knee_r": 75, "hip_l_flex": 20, "knee_l": 50, "abd_flex": 15}
-    return keyframed([(0.0, {}), (0.5, mid), (1.0, knee)], nominal=1.4)
+    return keyframed([(0.0, {}), (0.5, mid), (1.0, knee)], nominal=1.4, side="random")
 
 
 def fall(direction: str):
@@ -422,6 +431,8 @@ def pick_up(reverse: bool = False):
         ahead = float(ctx.rng.uniform(0.13, 0.19)) * ctx.actor.height
         grasp = timing.start + (0.55 if reverse else 0.45) * timing.duration
         params.update(facing=round(facing, 3), box_half_m=round(half, 4), box_ahead_m=round(ahead, 4), grasp_s=round(grasp, 4))
+        # The bend must bring the hands to a box on the floor: no style makes it shallower.
+        style = {**style, "amplitude": max(1.0, style["amplitude"])}
         pose = styled(lambda t: keys(timing.phase(t)), style)
         spot = _world((0.0, 0.0), facing, ahead, 0.0, half)
         grip = half + ctx.dims.hand_r * 0.8

@@ -186,26 +186,82 @@ def sample_timing(rng: np.random.Generator, *, nominal: float, seconds: float, s
     return Timing(start=start, duration=duration)
 
 
+# Performance styles: each clip draws one, which scales the class's speed and amplitude and
+# sets how much the body moves on its own (low-frequency sway and idle motion).
+STYLES = {
+    "brisk": {"speed": 1.15, "amplitude": 1.05, "sway": 0.7},
+    "relaxed": {"speed": 0.87, "amplitude": 0.96, "sway": 1.3},
+    "stiff": {"speed": 1.0, "amplitude": 0.92, "sway": 0.5},
+}
+# Joints that sway when a program leaves them alone: weight shift, head and arm idle motion (deg).
+IDLE_SWAY_DEG = {"hip_l_abd": 3.0, "hip_r_abd": 3.0, "abd_side": 2.0, "abd_twist": 3.0, "neck_flex": 5.0,
+                 "neck_twist": 10.0, "sh_l_flex": 5.0, "sh_r_flex": 5.0, "elbow_l": 6.0, "elbow_r": 6.0}  # fmt: skip
+
+
 def sample_style(rng: np.random.Generator) -> dict:
-    """Speed (0.7-1.4x), amplitude scale and a small constant pose noise (degrees per joint)."""
+    """A clip's performance: a style, speed, amplitude, pose offsets, sway and limb timing lags.
+
+    - ``style``: one of :data:`STYLES`, scaling the speed (0.7-1.4x) and amplitude;
+    - ``noise``: a constant offset per joint (degrees);
+    - ``sway``: per joint, two slow sinusoids (0.15-0.9 Hz); larger on joints the program
+      does not drive (weight shift from hip to hip, head and arm idle motion);
+    - ``lag``: seconds by which the arms and the legs trail the torso (0-0.08 s).
+    """
     from synapt.sim.actor import JOINTS
 
+    name = list(STYLES)[int(rng.integers(len(STYLES)))]
+    st = STYLES[name]
+    sway = {}
+    for j in JOINTS:
+        amp = rng.uniform(0.5, 2.0, 2) * st["sway"]
+        freq = rng.uniform(0.15, 0.9, 2)
+        phase = rng.uniform(0, 2 * np.pi, 2)
+        sway[j] = [[round(float(v), 4) for v in row] for row in (amp, freq, phase)]
     return {
-        "speed": round(float(rng.uniform(0.7, 1.4)), 4),
-        "amplitude": round(float(rng.uniform(0.85, 1.12)), 4),
+        "style": name,
+        "speed": round(float(rng.uniform(0.7, 1.4) * st["speed"]), 4),
+        "amplitude": round(float(rng.uniform(0.85, 1.12) * st["amplitude"]), 4),
         "noise": {j: round(float(rng.normal(0, 3.0)), 3) for j in JOINTS},
+        "sway": sway,
+        "idle_gain": round(float(rng.uniform(0.6, 1.4) * st["sway"]), 4),
+        "lag": {"arms": round(float(rng.uniform(0.0, 0.08)), 4), "legs": round(float(rng.uniform(0.0, 0.08)), 4)},
     }
 
 
+def _sway(spec: list, t: float) -> float:
+    amp, freq, phase = spec
+    return float(sum(a * np.sin(2 * np.pi * f * t + p) for a, f, p in zip(amp, freq, phase)))
+
+
 def styled(pose_fn: Callable[[float], dict], style: dict, *, mirror: bool = False) -> Callable[[float], dict]:
-    """Wrap a pose function with amplitude scaling, pose noise and optional left/right mirroring."""
+    """Wrap a pose function with the clip's style (see :func:`sample_style`) and mirroring.
+
+    Driven joints get amplitude scaling, a constant offset and a little sway; joints the
+    program never sets sway more (idle motion); arms and legs trail the torso by ``lag``.
+    """
     amplitude = style["amplitude"]
     noise = style["noise"]
+    sway = style.get("sway", {})
+    idle_gain = style.get("idle_gain", 0.0)
+    lag = style.get("lag", {})
+    lag_arms, lag_legs = lag.get("arms", 0.0), lag.get("legs", 0.0)
+    driven: set[str] | None = None
 
     def pose(t: float) -> dict:
+        nonlocal driven
         raw = pose_fn(t)
+        if lag_arms or lag_legs:
+            arms, legs = pose_fn(t - lag_arms), pose_fn(t - lag_legs)
+            raw = dict(raw)
+            for k in raw:
+                if k.startswith(("sh_", "elbow")):
+                    raw[k] = arms.get(k, raw[k])
+                elif k.startswith(("hip_", "knee", "ankle")):
+                    raw[k] = legs.get(k, raw[k])
         if mirror:
             raw = mirror_pose(raw)
+        if driven is None:
+            driven = {k for k in raw if not k.startswith("root_")}
         out = {}
         for name, value in raw.items():
             if name.startswith("root_"):
@@ -215,6 +271,9 @@ def styled(pose_fn: Callable[[float], dict], style: dict, *, mirror: bool = Fals
                 out[name] = rest + (value - rest) * amplitude + noise.get(name, 0.0)
         for name, value in noise.items():
             out.setdefault(name, REST.get(name, 0.0) + value)
+        for name, spec in sway.items():
+            gain = 0.5 if name in driven else 1.0 + idle_gain * IDLE_SWAY_DEG.get(name, 0.0) / 2.5
+            out[name] = out[name] + gain * _sway(spec, t)
         return out
 
     return pose
