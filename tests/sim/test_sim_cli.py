@@ -12,7 +12,7 @@ def _err(capsys) -> str:
 def test_classes_json(capsys):
     assert main(["classes", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert len(rows) >= 60 and set(rows[0]) == {"id", "name", "family", "description", "motion"}
+    assert len(rows) >= 80 and set(rows[0]) == {"id", "name", "family", "description", "motion"}
     mocap = [r for r in rows if r["motion"].startswith("mocap:")]
     assert len(mocap) >= 15 and {r["motion"] for r in rows} <= {"procedural", "mocap:deepmimic"}
 

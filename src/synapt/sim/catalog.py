@@ -122,12 +122,36 @@ _MOCAP_ENTRIES = [
     ("walk_turning_right", "walks along a curve to its right", mocap("turn right", mirror=False, travel="across"), 1.5, "walk_turning_left"),
 ]
 
+# Gestures and exercises without props (procedural), added after the mocap classes (ids 67-82).
+_MORE_ENTRIES = [
+    ("nod_head", _H, "nods the head up and down", h.nod_head(), 1.0, None),
+    ("shake_head", _H, "shakes the head from side to side", h.shake_head(), 1.0, None),
+    ("look_around", _H, "turns the head and torso to look around", h.look_around(), 1.0, None),
+    ("salute", _H, "raises the right hand to the forehead in a salute", h.salute(), 1.0, None),
+    ("point_forward", _H, "points straight ahead with one arm", h.point_forward(), 1.0, None),
+    ("cross_arms", _H, "folds the arms across the chest", h.cross_arms(), 1.0, None),
+    ("hands_on_hips", _H, "puts both hands on the hips", h.hands_on_hips(), 1.0, None),
+    ("scratch_head", _H, "scratches the head with one hand", h.scratch_head(), 1.0, None),
+    ("phone_call", _H, "lifts a hand to the ear as if on the phone", h.phone_call(), 1.0, None),
+    ("side_bend", _H, "bends the torso from side to side with the arms up", h.side_bend(), 1.0, None),
+    ("march_in_place", _H, "marches on the spot, knees high, arms swinging", h.march_in_place(), 1.0, None),
+    ("stomp", _H, "lifts one foot and stamps it down", h.stomp(), 1.0, None),
+    ("bicep_curl", _H, "curls both forearms up and down", h.bicep_curl(), 1.0, None),
+    ("calf_raise", _H, "rises on the toes and lowers, repeatedly", h.calf_raise(), 1.0, None),
+    ("leg_swing", _H, "swings one straight leg forward and back", h.leg_swing(), 1.0, None),
+    ("wave_both_hands", _H, "waves both raised arms side to side", h.wave_both_hands(), 1.0, None),
+]
+
 CLASSES: list[ClassSpec] = [
     ClassSpec(id=i, name=name, family=family, description=desc, program=prog, view_scale=view, flip=flip)
     for i, (name, family, desc, prog, view, flip) in enumerate(_ENTRIES)
 ] + [
     ClassSpec(id=len(_ENTRIES) + i, name=name, family=_H, description=desc, program=prog, view_scale=view, flip=flip, motion=_DM)
     for i, (name, desc, prog, view, flip) in enumerate(_MOCAP_ENTRIES)
+] + [
+    ClassSpec(id=len(_ENTRIES) + len(_MOCAP_ENTRIES) + i, name=name, family=family, description=desc, program=prog,
+              view_scale=view, flip=flip)
+    for i, (name, family, desc, prog, view, flip) in enumerate(_MORE_ENTRIES)
 ]
 BY_NAME: dict[str, ClassSpec] = {c.name: c for c in CLASSES}
 FAMILIES = ("human", "object")

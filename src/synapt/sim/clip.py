@@ -82,7 +82,7 @@ def plan_clip(
     surface_z = 0.75 if object_action else 0.0
     # Framing is drawn for every human class from one range; a class's own view_scale (the
     # width its travel needs) is only a floor, so the framing alone does not name the class.
-    view_scale = spec.view_scale if object_action else max(spec.view_scale, float(rng.uniform(1.0, 1.6)))
+    view_scale = spec.view_scale if object_action else max(spec.view_scale, float(rng.uniform(0.9, 1.45)))
     cam = sample_camera(
         rng,
         kind=kind,

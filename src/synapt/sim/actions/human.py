@@ -504,3 +504,114 @@ def push_box():
                            params=params)  # fmt: skip
 
     return program
+
+
+# --- gestures and exercises without props (classes 67-82) ----------------------------------------
+
+
+def nod_head():
+    return cyclic(lambda phi: {"neck_flex": 12 + 18 * math.sin(TWO_PI * phi)}, reps=(2.0, 4.0))
+
+
+def shake_head():
+    return cyclic(lambda phi: {"neck_twist": 40 * math.sin(TWO_PI * phi)}, reps=(2.0, 4.0))
+
+
+def look_around():
+    def cycle(phi: float) -> dict:
+        s = math.sin(TWO_PI * phi)
+        return {"neck_twist": 60 * s, "abd_twist": 25 * s, "neck_flex": -5}
+
+    return cyclic(cycle, reps=(0.8, 1.5))
+
+
+def salute():
+    up = {"sh_r_flex": 70, "sh_r_abd": 75, "sh_r_twist": 30, "elbow_r": 140, "neck_flex": -5}
+    return keyframed([(0.0, {}), (0.35, up), (0.8, up), (1.0, {})], nominal=1.6)
+
+
+def point_forward():
+    aim = {"sh_r_flex": 88, "sh_r_abd": 8, "elbow_r": 3, "neck_twist": 5}
+    return keyframed([(0.0, {}), (0.35, aim), (0.85, aim), (1.0, {})], nominal=1.5, side="random")
+
+
+def cross_arms():
+    folded = {"sh_r_flex": 55, "sh_l_flex": 55, "sh_r_abd": -10, "sh_l_abd": -10, "sh_r_twist": -50, "sh_l_twist": -50,
+              "elbow_r": 115, "elbow_l": 115}  # fmt: skip
+    return keyframed([(0.0, {}), (0.5, folded), (1.0, folded)], nominal=1.3)
+
+
+def hands_on_hips():
+    akimbo = {"sh_r_abd": 45, "sh_l_abd": 45, "sh_r_flex": -15, "sh_l_flex": -15, "sh_r_twist": -30, "sh_l_twist": -30,
+              "elbow_r": 100, "elbow_l": 100}  # fmt: skip
+    return keyframed([(0.0, {}), (0.5, akimbo), (1.0, akimbo)], nominal=1.2)
+
+
+def scratch_head():
+    def cycle(phi: float) -> dict:
+        rub = math.sin(TWO_PI * phi)
+        return {"sh_r_flex": 120, "sh_r_abd": 50, "elbow_r": 125 + 10 * rub, "sh_r_twist": 10 * rub, "neck_flex": 10,
+                "neck_twist": -10}  # fmt: skip
+
+    return cyclic(cycle, reps=(3.0, 5.0), side="random")
+
+
+def phone_call():
+    ear = {"sh_r_flex": 40, "sh_r_abd": 30, "sh_r_twist": 20, "elbow_r": 150, "neck_flex": 8, "neck_twist": -10}
+    return keyframed([(0.0, {}), (0.35, ear), (1.0, ear)], nominal=1.5, side="random")
+
+
+def side_bend():
+    def cycle(phi: float) -> dict:
+        s = math.sin(TWO_PI * phi)
+        return {"abd_side": 30 * s, "sh_l_flex": 170, "sh_r_flex": 170, "sh_l_abd": 20, "sh_r_abd": 20, "elbow_l": 10, "elbow_r": 10}
+
+    return cyclic(cycle, reps=(1.0, 2.0))
+
+
+def march_in_place():
+    def cycle(phi: float) -> dict:
+        s = math.sin(TWO_PI * phi)
+        return {"hip_l_flex": 60 * max(0.0, s), "knee_l": 70 * max(0.0, s), "hip_r_flex": 60 * max(0.0, -s),
+                "knee_r": 70 * max(0.0, -s), "sh_l_flex": -30 * s, "sh_r_flex": 30 * s, "elbow_l": 80, "elbow_r": 80}  # fmt: skip
+
+    return cyclic(cycle, reps=(1.5, 2.5))
+
+
+def stomp():
+    lift = {"hip_r_flex": 70, "knee_r": 80, "sh_r_abd": 25, "sh_l_abd": 25, "abd_flex": 5}
+    down = {"hip_r_flex": 5, "knee_r": 10, "abd_flex": 12, "knee_l": 20}
+    return keyframed([(0.0, {}), (0.4, lift), (0.55, down), (0.75, down), (1.0, {})], nominal=1.2, side="random")
+
+
+def bicep_curl():
+    def cycle(phi: float) -> dict:
+        bend = 10 + 120 * (0.5 - 0.5 * math.cos(TWO_PI * phi))
+        return {"elbow_l": bend, "elbow_r": bend, "sh_l_flex": 10, "sh_r_flex": 10, "sh_l_twist": 20, "sh_r_twist": 20}
+
+    return cyclic(cycle, reps=(2.0, 3.5))
+
+
+def calf_raise():
+    def cycle(phi: float) -> dict:
+        up = 0.5 - 0.5 * math.cos(TWO_PI * phi)
+        return {"ankle_l": -30 * up, "ankle_r": -30 * up, "root_z": 0.07 * up, "sh_l_abd": 10, "sh_r_abd": 10}
+
+    return cyclic(cycle, reps=(2.0, 3.5))
+
+
+def leg_swing():
+    def cycle(phi: float) -> dict:
+        return {"hip_r_flex": 20 + 45 * math.sin(TWO_PI * phi), "knee_r": 10, "sh_l_abd": 60, "sh_r_abd": 60, "elbow_l": 15,
+                "elbow_r": 15}  # fmt: skip
+
+    return cyclic(cycle, reps=(2.0, 3.5), side="random")
+
+
+def wave_both_hands():
+    def cycle(phi: float) -> dict:
+        swing = math.sin(TWO_PI * phi)
+        return {"sh_r_flex": 150, "sh_l_flex": 150, "sh_r_abd": 35 + 22 * swing, "sh_l_abd": 35 - 22 * swing, "elbow_r": 35 + 20 * swing,
+                "elbow_l": 35 - 20 * swing}  # fmt: skip
+
+    return cyclic(cycle, reps=(2.0, 4.0))
