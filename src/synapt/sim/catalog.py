@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from synapt.sim.actions import human as h
 from synapt.sim.actions import objects as o
@@ -157,6 +158,50 @@ BY_NAME: dict[str, ClassSpec] = {c.name: c for c in CLASSES}
 FAMILIES = ("human", "object")
 
 
+_LIBRARY_CLASSES: dict[str, list[ClassSpec]] = {}
+
+
+def _slug(text: str) -> str:
+    return "_".join("".join(ch if ch.isalnum() else " " for ch in text.lower()).split()) or "clip"
+
+
+def library_classes(folder: str | Path, *, min_takes: int = 1) -> list[ClassSpec]:
+    """Classes from a user's motion library (``synapt generate --mocap DIR``), registered by name.
+
+    One class per distinct label text, performed by that label's takes; named
+    ``<folder name>_<label slug>`` (``cmu_walk``, ``cmu_run_jog``), family ``human``, motion
+    ``mocap:<folder name>``. Their ids are 100000 + a CRC of the name, so seeds are stable and
+    never collide with the catalogue's. They join :data:`BY_NAME` (not :data:`CLASSES`, which
+    stays the built-in catalogue).
+    """
+    import zlib
+
+    from synapt.sim.mocap.library import open_library
+
+    key = str(Path(folder).resolve())
+    if key not in _LIBRARY_CLASSES:
+        lib = open_library(key)
+        prefix = _slug(Path(key).name)
+        groups: dict[str, set[str]] = {}
+        for entry in lib.entries:
+            groups.setdefault(" ".join(entry.label.split()) or entry.clip_id, set()).add(entry.clip_id)
+        specs = []
+        for label, ids in sorted(groups.items()):
+            if len(ids) < min_takes:
+                continue
+            name = f"{prefix}_{_slug(label)}"[:60]
+            if name in BY_NAME and BY_NAME[name].motion != f"mocap:{prefix}":
+                name = f"{name}_mocap"
+            takes = ",".join(sorted(ids))
+            specs.append(ClassSpec(id=100000 + zlib.crc32(name.encode()) % 900000, name=name, family=_H,
+                                   description=f"{label} ({len(ids)} take{'s' if len(ids) > 1 else ''} from {lib.name})",
+                                   program=mocap(f"id:{takes}", library=key), view_scale=1.3, motion=f"mocap:{prefix}"))  # fmt: skip
+        for spec in specs:
+            BY_NAME.setdefault(spec.name, spec)
+        _LIBRARY_CLASSES[key] = specs
+    return list(_LIBRARY_CLASSES[key])
+
+
 def flip_map() -> dict[str, str]:
     """Class name -> the class a horizontal flip of its video shows (left/right pairs only)."""
     return {c.name: c.flip for c in CLASSES if c.flip}
@@ -172,6 +217,12 @@ def resolve_classes(selection: str | list[str] | tuple[str, ...]) -> list[ClassS
         text = selection.strip()
         if text == "all":
             return list(CLASSES)
+        if text.startswith("mocap:"):
+            prefix = text.split(":", 1)[1]
+            hits = [c for c in BY_NAME.values() if c.motion == f"mocap:{prefix}"]
+            if not hits:
+                raise ValueError(f"no classes from motion library {prefix!r} (add one with --mocap DIR; built in: deepmimic)")
+            return hits
         if text.startswith("family:"):
             family = text.split(":", 1)[1]
             if family not in FAMILIES:

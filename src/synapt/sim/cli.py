@@ -30,6 +30,9 @@ def register(commands, bench) -> None:
     p.add_argument("--presentation-weights", default=None, metavar="M,F,N",
                    help="weights of masculine, feminine, neutral presentation cues (default: 0.45,0.45,0.1)")
     p.add_argument("--ray", default=None, metavar="ADDRESS", help="run the clips as tasks on a Ray cluster (needs the ray extra)")
+    p.add_argument("--mocap", action="append", default=[], metavar="DIR",
+                   help="add a motion library (BVH, ASF/AMC, DeepMimic; e.g. CMU's layout): one class per label, "
+                        "named <folder>_<label>; `all` includes them, mocap:<folder> selects them (repeatable)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_generate)
 
@@ -52,7 +55,8 @@ def register(commands, bench) -> None:
     p.set_defaults(func=_show)
 
     p = commands.add_parser("classes", help="list the generator's action classes")
-    p.add_argument("--json", action="store_true", help="a JSON list of {id, name, family, description}")
+    p.add_argument("--json", action="store_true", help="a JSON list of {id, name, family, description, motion}")
+    p.add_argument("--mocap", action="append", default=[], metavar="DIR", help="also list the classes of this motion library")
     p.set_defaults(func=_classes)
 
     p = bench.add_parser("generate", help="generator frame rate vs a bare physics+render loop, 2 vs 1 workers, KB per clip")
@@ -94,7 +98,7 @@ def _generate(args: argparse.Namespace) -> int:
         args.out, classes=args.classes, per_class=args.per_class, frames=args.frames, fps=args.fps, size=args.size,
         seed=args.seed, context_bias=args.context_bias, workers=args.workers, shard=args.shard,
         modalities=tuple(_comma(args.modalities) or ("rgb",)), quality=args.quality, scene_kinds=_comma(args.scene_kinds),
-        progress=not args.no_progress, ray_address=args.ray, actor_distribution=dist,
+        progress=not args.no_progress, ray_address=args.ray, actor_distribution=dist, mocap=tuple(args.mocap),
     )  # fmt: skip
     n = len(read_manifest(out))
     print(f"{out}: {n} clips in manifest.jsonl (see dataset_card.md)")
@@ -129,13 +133,14 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _classes(args: argparse.Namespace) -> int:
-    from synapt.sim.catalog import CLASSES
+    from synapt.sim.catalog import CLASSES, library_classes
 
+    classes = list(CLASSES) + [c for folder in args.mocap for c in library_classes(folder)]
     if args.json:
-        print(json.dumps([c.as_dict() for c in CLASSES], indent=1))
+        print(json.dumps([c.as_dict() for c in classes], indent=1))
         return 0
-    for c in CLASSES:
-        print(f"{c.id:3d}  {c.name:24s} {c.family:7s} {c.description}")
+    for c in classes:
+        print(f"{c.id:3d}  {c.name:24s} {c.family:7s} {c.motion:18s} {c.description}")
     return 0
 
 

@@ -36,7 +36,7 @@ MANIFEST_VERSION = 1
 MODALITIES = ("rgb", "depth", "segmentation", "pose")
 # Settings that must match when resuming into an existing folder (workers/shard may differ).
 _SETTING_KEYS = ("classes", "per_class", "frames", "fps", "size", "seed", "context_bias", "modalities", "quality", "scene_kinds",
-                 "actor_distribution")  # fmt: skip
+                 "actor_distribution", "mocap")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ class ClipTask:
     scene_kinds: tuple[str, ...] | None
     modalities: tuple[str, ...]
     actor_distribution: ActorDistribution = ActorDistribution()
+    mocap: tuple[str, ...] = ()  # user motion-library folders whose classes this clip may need
 
     @property
     def clip_id(self) -> str:
@@ -115,10 +116,21 @@ def plan_tasks(
     scene_kinds,
     modalities,
     actor_distribution: ActorDistribution | None = None,
+    mocap: tuple[str, ...] = (),
 ) -> tuple[list[ClassSpec], list[ClipTask]]:
-    """Validate the settings and list every clip of the dataset (all shards)."""
+    """Validate the settings and list every clip of the dataset (all shards).
+
+    ``mocap``: folders of user motion libraries; their classes (``catalog.library_classes``)
+    join the selection (``all`` includes them) and can be named in ``classes``.
+    """
+    from synapt.sim.catalog import library_classes
+
+    mocap = tuple(str(Path(m).resolve()) for m in mocap)
+    extra = [spec for folder in mocap for spec in library_classes(folder)]
     try:
         specs = resolve_classes(classes)
+        if classes == "all":
+            specs += [spec for spec in extra if spec not in specs]
     except ValueError as err:
         raise UserError(str(err)) from None
     if per_class < 1:
@@ -146,7 +158,7 @@ def plan_tasks(
     dist = check_distribution(actor_distribution or ActorDistribution())
     tasks = [
         ClipTask(spec.name, label, index, clip_seed(seed, spec.id, index), frames, fps, size, quality, float(context_bias), seed, kinds,
-                 mods, dist)  # fmt: skip
+                 mods, dist, mocap)  # fmt: skip
         for label, spec in enumerate(specs)
         for index in range(per_class)
     ]
@@ -181,6 +193,11 @@ def make_clip(task: ClipTask):
     """Plan, simulate and render one clip: ``(ClipPlan, ClipFrames)`` (no files)."""
     from synapt.sim.clip import plan_clip, render_clip
 
+    if task.class_name not in BY_NAME and task.mocap:
+        from synapt.sim.catalog import library_classes
+
+        for folder in task.mocap:  # a spawned worker registers the user's library classes itself
+            library_classes(folder)
     spec = BY_NAME[task.class_name]
     plan = plan_clip(spec, seed=task.seed, frames=task.frames, size=task.size, fps=task.fps, quality=task.quality,
                      context_bias=task.context_bias, global_seed=task.global_seed, scene_kinds=task.scene_kinds,
@@ -257,6 +274,7 @@ def generate_dataset(
     progress: bool = True,
     ray_address: str | None = None,
     actor_distribution: ActorDistribution | None = None,
+    mocap: tuple[str, ...] | list[str] = (),
 ) -> Path:
     """Generate (or resume) a synthetic action dataset in ``out_dir``; returns its path.
 
@@ -278,7 +296,7 @@ def generate_dataset(
     out = Path(out_dir)
     specs, tasks = plan_tasks(classes=classes, per_class=per_class, frames=frames, fps=fps, size=size, seed=seed,
                               context_bias=context_bias, quality=quality, scene_kinds=scene_kinds, modalities=modalities,
-                              actor_distribution=actor_distribution)  # fmt: skip
+                              actor_distribution=actor_distribution, mocap=tuple(mocap))  # fmt: skip
     part = parse_shard(shard)
     if workers < 1:
         raise UserError(f"--workers {workers}: need at least 1")
@@ -287,7 +305,7 @@ def generate_dataset(
     settings = {"classes": [s.name for s in specs], "per_class": per_class, "frames": frames, "fps": fps, "size": size,
                 "seed": seed, "context_bias": float(context_bias), "modalities": list(tasks[0].modalities),
                 "quality": quality, "scene_kinds": list(scene_kinds) if scene_kinds else None,
-                "actor_distribution": tasks[0].actor_distribution.as_dict()}  # fmt: skip
+                "actor_distribution": tasks[0].actor_distribution.as_dict(), "mocap": list(tasks[0].mocap)}  # fmt: skip
     _check_settings(out, settings)
     mine = [t for k, t in enumerate(tasks) if part is None or k % part[1] == part[0]]
     todo = [t for t in mine if not _done(out, t)]
@@ -300,7 +318,8 @@ def _check_settings(out: Path, settings: dict) -> None:
     path = out / "generation.json"
     if path.is_file():
         old = json.loads(path.read_text())
-        diff = [k for k in _SETTING_KEYS if old.get(k) != settings.get(k)]
+        # Folders made before motion libraries existed have no "mocap" key: none were used.
+        diff = [k for k in _SETTING_KEYS if old.get(k, [] if k == "mocap" else None) != settings.get(k)]
         if diff:
             raise UserError(
                 f"{out} already holds a dataset generated with other settings ({', '.join(diff)} differ); "

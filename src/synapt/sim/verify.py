@@ -10,6 +10,12 @@ import numpy as np
 from synapt.errors import UserError
 
 
+def _mocap_folders(params: dict) -> tuple[str, ...]:
+    """The user motion library a clip's class came from (``params.action.library``), if any."""
+    library = (params.get("action") or {}).get("library")
+    return (library,) if library and library != "deepmimic" else ()
+
+
 def read_manifest(root: Path) -> list[dict]:
     """The rows of ``root/manifest.jsonl`` (one clear error if it is missing or broken)."""
     path = Path(root) / "manifest.jsonl"
@@ -71,7 +77,7 @@ def regenerate_clip(root: Path, clip_id: str, out: Path) -> tuple[str, bool]:
     p = row["params"]
     task = ClipTask(row["class_name"], row["label"], row["index"], row["seed"], row["frames"], row["fps"], row["width"],
                     p["quality"], p["context_bias"], p["global_seed"], tuple(p["scene_kinds"]) if p["scene_kinds"] else None,
-                    ("rgb",), ActorDistribution.from_dict(p.get("actor_distribution")))  # fmt: skip
+                    ("rgb",), ActorDistribution.from_dict(p.get("actor_distribution")), _mocap_folders(p))  # fmt: skip
     _, result = make_clip(task)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     sha = write_clip(Path(out), result.rgb, fps=row["fps"])

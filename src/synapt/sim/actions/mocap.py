@@ -69,6 +69,16 @@ def _tile(rt: Retargeted, cycles: int) -> Retargeted:
     return Retargeted(times=np.arange(cycles * n) * dt, channels=channels)
 
 
+def _decimate(motion, *, max_fps: float):
+    """Every k-th frame of ``motion`` so its rate is at most ``max_fps`` (retargeting cost)."""
+    from dataclasses import replace
+
+    step = max(1, int(math.ceil(motion.fps / max_fps - 1e-9)))
+    if step == 1:
+        return motion
+    return replace(motion, rotations=motion.rotations[::step], root_pos=motion.root_pos[::step], fps=motion.fps / step)
+
+
 def _resample(rt: Retargeted, times: np.ndarray) -> Retargeted:
     return Retargeted(times=times, channels={k: np.interp(times, rt.times, v) for k, v in rt.channels.items()})
 
@@ -105,20 +115,33 @@ def mocap(query: str, *, library: str = "deepmimic", mirror: bool = True, warp: 
             raise ValueError(f"motion library {library!r} has no clip matching {query!r}; run `synapt mocap info {library}`")
         entry = entries[int(rng.integers(len(entries)))]
         motion = _take(library, entry.clip_id, entry.format)
+        source_fps, source_frames = motion.fps, motion.frames
         flip = bool(mirror and rng.uniform() < 0.5)
         speed = float(rng.uniform(*warp))
-        rt = retarget(motion, ctx.dims, mirror=flip)
         span = ctx.seconds * speed  # seconds of the take the clip covers
-        duration = float(rt.times[-1])
         loop = bool(motion.meta.get("loop"))
-        if loop and duration < span + 0.5:
-            rt = _tile(rt, int(math.ceil((span + 0.5) / max(duration, 1e-3))) + 1)
+        offset = 0  # first source frame retargeted
+        if not loop and motion.seconds > span + 1.0:
+            # A long take (CMU's run to minutes at 120 fps): retarget only the window the clip
+            # shows, plus a margin, at <= 60 fps.
+            start = float(rng.uniform(0.0, motion.seconds - span))
+            offset = max(0, int(start * motion.fps) - 2)
+            stop = min(motion.frames, int((start + span) * motion.fps) + 3)
+            start -= offset / motion.fps
+            motion = _decimate(motion.window(offset, stop), max_fps=60.0)
+            rt = retarget(motion, ctx.dims, mirror=flip)
             duration = float(rt.times[-1])
-        if duration > span:
-            start = float(rng.uniform(0.0, duration - span))
         else:
-            # A take shorter than the clip plays inside it; the body holds its first/last pose.
-            start = -float(rng.uniform(0.0, span - duration))
+            rt = retarget(motion, ctx.dims, mirror=flip)
+            duration = float(rt.times[-1])
+            if loop and duration < span + 0.5:
+                rt = _tile(rt, int(math.ceil((span + 0.5) / max(duration, 1e-3))) + 1)
+                duration = float(rt.times[-1])
+            if duration > span:
+                start = float(rng.uniform(0.0, duration - span))
+            else:
+                # A take shorter than the clip plays inside it; the body holds its first/last pose.
+                start = -float(rng.uniform(0.0, span - duration))
         times = np.arange(int(math.ceil(ctx.seconds * SAMPLE_HZ)) + 1) / SAMPLE_HZ
         window = _rezero(_resample(rt, start + speed * times))
         window = Retargeted(times=times, channels=window.channels)
@@ -135,8 +158,8 @@ def mocap(query: str, *, library: str = "deepmimic", mirror: bool = True, warp: 
         c, s = math.cos(math.radians(facing)), math.sin(math.radians(facing))
         centre = (path.min(axis=0) + path.max(axis=0)) / 2
         base = (-(c * centre[0] - s * centre[1]), -(s * centre[0] + c * centre[1]))
-        first = int(motion.meta.get("first_frame", 0))
-        frame_of = lambda tau: first + int(round(np.clip(tau, 0.0, duration) * motion.fps)) % max(motion.frames, 1)  # noqa: E731
+        # Frames of the file the clip shows (looped takes wrap around).
+        frame_of = lambda tau: (offset + int(round(np.clip(tau, 0.0, duration) * source_fps))) % source_frames  # noqa: E731
         params = {
             "motion": f"mocap:{library}",
             "library": library,
