@@ -59,3 +59,17 @@ def test_the_seated_pelvis_is_over_the_stool(name, seated_at, seed):
     stool = d.xpos[m.body("stool").id]
     assert np.linalg.norm(pelvis[:2] - stool[:2]) < 0.2  # the seat is 0.4 m across
     assert pelvis[2] < 2 * stool[2] + 0.25  # sitting on it, not standing over it
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_the_kicking_foot_meets_the_ball_when_it_leaves(seed):
+    plan = plan_clip(BY_NAME["kick_ball"], seed=seed, frames=8, size=32, fps=4)
+    world = ClipWorld(plan)
+    kick = plan.performance.impulses[0]
+    world.pose_actor(kick.at)
+    world.mj.mj_kinematics(world.model, world.data)
+    side = plan.params["action"]["kicking_leg"][0]
+    foot = world.data.site_xpos[world.model.site(f"actor_foot_{side}").id]
+    qa, _ = world.free_adr("ball")
+    gap = np.linalg.norm(foot - world.data.qpos[qa : qa + 3]) - 0.11  # the ball's radius
+    assert abs(gap) < 0.03  # metres from the ball's surface

@@ -2,13 +2,16 @@
 
 Three ratios, each from two measurements taken back to back on the same clips:
 
-1. end-to-end frames/s (sampling, texture synthesis, compile, physics, render, H.264, sha256,
-   sidecars, manifest) over a bare loop's frames/s (compile, texture upload, physics steps and
+1. end-to-end frames/s (sampling, mocap retargeting and IK, texture synthesis, compile, physics,
+   render, H.264, sha256, sidecars, manifest) over a bare loop's frames/s (compile, texture upload, physics steps and
    rendering of the same scenes; no sampling, no synthesis, no encoding, no files). Target >= 0.8.
    Also reported against the stricter step-and-render-only part of that loop.
 2. 2 worker processes over 1, end to end, once the processes are started and warm (runs in
    A-B-B-A order). Target >= 1.8.
 3. mean kilobytes per clip at 16 frames x 112 px (target about 11, at most 16).
+
+It also times planning alone per clip (sampling; for mocap-driven classes also retargeting,
+grounding and stance-foot IK) and reports the mocap planning's share of the end-to-end time.
 
 Other processes share the machine: the end-to-end and bare timings are paired clip by clip,
 and the load average is reported next to the ratios.
@@ -87,6 +90,8 @@ def _steady_rate(tasks, out: Path, *, workers: int) -> float:
 
 def run_benchmark(*, clips: int = 50, worker_clips: int = 100, frames: int = 16, size: int = 112) -> dict:
     """Run the three measurements; returns a flat dict of numbers (fps, ratios, KB)."""
+    from synapt.sim.catalog import BY_NAME
+    from synapt.sim.clip import plan_clip
     from synapt.sim.dataset import _worker_init, generate_dataset, plan_tasks, run_task, write_index
 
     _worker_init()
@@ -106,6 +111,7 @@ def run_benchmark(*, clips: int = 50, worker_clips: int = 100, frames: int = 16,
         e2e_dir = scratch / "e2e"
         e2e_dir.mkdir()
         e2e_seconds = bare_seconds = loop_seconds = 0.0
+        plan_seconds: dict[str, list[float]] = {"mocap": [], "procedural": []}
         for task in tasks:
             t = time.perf_counter()
             run_task(task, str(e2e_dir))
@@ -113,6 +119,11 @@ def run_benchmark(*, clips: int = 50, worker_clips: int = 100, frames: int = 16,
             setup, loop = _bare_seconds(task, frames=frames)
             bare_seconds += setup + loop
             loop_seconds += loop
+            # Planning alone (sampling, and for mocap classes retargeting, grounding and IK).
+            spec = BY_NAME[task.class_name]
+            t = time.perf_counter()
+            plan_clip(spec, seed=task.seed, frames=frames, size=task.size, fps=task.fps, global_seed=task.global_seed)
+            plan_seconds["mocap" if spec.motion.startswith("mocap:") else "procedural"].append(time.perf_counter() - t)
         t = time.perf_counter()
         write_index(e2e_dir, specs=specs, expected=len(tasks))
         e2e_seconds += time.perf_counter() - t
@@ -154,6 +165,10 @@ def run_benchmark(*, clips: int = 50, worker_clips: int = 100, frames: int = 16,
         "clips_per_s_2_workers": round(rates[2], 2) if rates else None,
         "two_over_one_worker": round(rates[2] / rates[1], 3) if rates else None,
         "target_two_over_one_worker": 1.8,
+        "mocap_clips": len(plan_seconds["mocap"]),
+        "plan_ms_per_clip_procedural": round(1000 * float(np.mean(plan_seconds["procedural"])), 1) if plan_seconds["procedural"] else None,
+        "plan_ms_per_clip_mocap": round(1000 * float(np.mean(plan_seconds["mocap"])), 1) if plan_seconds["mocap"] else None,
+        "retarget_ik_share_of_end_to_end": round(sum(plan_seconds["mocap"]) / e2e_seconds, 3) if plan_seconds["mocap"] else None,
         "kb_per_clip_mean": round(float(np.mean(sizes)), 2),
         "kb_per_clip_max": round(float(np.max(sizes)), 2),
         "target_kb_per_clip_max": 16,

@@ -115,3 +115,23 @@ def test_procedural_walks_lock_the_stance_foot():
     pelvis = frames.extras["joints3d"][:, 0, :2]
     assert np.linalg.norm(pelvis[-1] - pelvis[0]) > 1.0  # metres in 2 s: it really walks
     assert np.median(stance_foot_speed(frames.extras["joints3d"], frames.extras["joint_names"], 30)) <= 0.08
+
+
+@pytest.mark.parametrize("height, girth, legs", [(1.45, 0.8, 0.94), (2.05, 1.35, 1.06)])
+def test_every_body_of_the_actor_distribution_is_drivable(height, girth, legs):
+    """The extremes of ActorDistribution (height 1.45-2.05 m, girth 0.8-1.35, leg ratio +-6%)."""
+    from dataclasses import replace
+
+    from synapt.sim.mocap.retarget import ActorKinematics, ground_and_pin, retarget
+
+    actor = replace(sample_actor(np.random.default_rng(3)), height=height, girth=girth, leg_ratio=legs)
+    dims = body_dims(actor)
+    kin = ActorKinematics(actor)
+    fixed, report = ground_and_pin(retarget(_motion("walk"), dims), kin)
+    assert report["stance_speed_after_ms"] < 0.01
+    # The stride scales with the legs: a cycle covers the capture's 1.24 m times our leg length over its.
+    travelled = float(np.hypot(fixed.channels["root_x"][-1], fixed.channels["root_y"][-1]))
+    from synapt.sim.mocap.retarget import leg_length
+
+    expected = 1.24 * (dims.thigh + dims.shin) / leg_length(_motion("walk"))
+    assert abs(travelled - expected) < 0.08 * expected

@@ -369,11 +369,19 @@ def kick_ball():
         v = float(ctx.rng.uniform(4.0, 7.0))
         params.update(facing=round(facing, 3), kicking_leg=side, ball_speed_ms=round(v, 3), start_s=round(timing.start, 4),
                       duration_s=round(timing.duration, 4))  # fmt: skip
+        # The foot meets the back of the ball when the ball leaves (leg IK), so the kick is seen
+        # to cause it; the ball's launch itself is a scripted impulse (docs/generator.md).
+        s_ = side[0]
+        contact = np.asarray(ball) - heading * radius * 0.9
+        reach = Reach(at=kick_at, targets={f"foot_{s_}": tuple(contact)},
+                      joints=(f"hip_{s_}_flex", f"hip_{s_}_abd", f"hip_{s_}_twist", f"knee_{s_}"),
+                      window=(timing.start + 0.25 * timing.duration, timing.start + 0.8 * timing.duration))  # fmt: skip
         return Performance(
             pose=styled(lambda t: keys(timing.phase(t)), style, mirror=side == "left"),
             facing=facing,
             physics=True,
             impulses=[Impulse("ball", kick_at, linear=tuple(heading * v + np.array([0, 0, 1.5])), angular=(0.0, 0.0, 0.0))],
+            reaches=[reach],
             props_xml=_prop_ball("ball", ball, radius, _bright(ctx.rng)),
             params=params,
         )
