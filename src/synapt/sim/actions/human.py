@@ -490,22 +490,24 @@ def push_box():
         facing = float(ctx.cam_azimuth + ctx.rng.choice([90.0, -90.0]) + ctx.rng.uniform(-30, 30))
         # A box about hip to chest high whose near face meets the hands of the pushing pose.
         half = (0.25, 0.32, 0.26 * ctx.actor.height)
-        speed_ms = 0.45 * style["speed"]
         push_end = float(ctx.rng.uniform(1.3, 1.8))
         base = _world((0.0, 0.0), facing, -0.5)[:2]
         box = _world(base, facing, 0.36 * ctx.actor.height + half[0], 0.0, half[2])
-        params.update(facing=round(facing, 3), push_speed_ms=round(speed_ms, 4), push_end_s=round(push_end, 4))
+        params.update(facing=round(facing, 3), push_end_s=round(push_end, 4))
         arms = {"sh_l_flex": 65, "sh_r_flex": 65, "elbow_l": 30, "elbow_r": 30, "abd_flex": 25}
         start = float(ctx.rng.uniform(0, 1))
 
         def raw(t: float) -> dict:
             walking = t < push_end
             phi = (start + 0.8 * style["speed"] * t) % 1.0
-            pose = {**(gait(phi, stride=0.7) if walking else {}), **arms}
-            pose["root_x"] = speed_ms * min(t, push_end)
-            return pose
+            return {**(gait(phi, stride=0.4) if walking else {}), **arms}
 
-        return Performance(pose=styled(raw, style), base=base, facing=facing, physics=True,
+        # Short strides with the stance foot locked: the body moves as its feet push it.
+        times = np.arange(int(math.ceil(ctx.seconds * GAIT_HZ)) + 1) / GAIT_HZ
+        table = lock_stance_foot(styled(raw, style), ActorKinematics(ctx.actor), times)
+        params["push_speed_ms"] = round(float(table.channels["root_x"][min(len(times) - 1, int(push_end * GAIT_HZ))])
+                                        / max(min(push_end, ctx.seconds), 1e-6), 4)  # fmt: skip
+        return Performance(pose=table.pose, base=base, facing=facing, physics=True,
                            # Carried by the hands while walking, then it slides on by itself.
                            attachments=[Attachment("box", "hand_r", 0.0, push_end)],
                            props_xml=_prop_box("box", box, half, _bright(ctx.rng), mass=3.0).replace('friction="0.8', 'friction="0.3'),

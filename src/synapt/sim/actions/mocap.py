@@ -173,6 +173,7 @@ def mocap(query: str, *, library: str = "deepmimic", mirror: bool = True, warp: 
             "window_s": round(span, 4),
             "source_frames": [frame_of(max(start, 0.0)), frame_of(start + span)],
             "looped": loop,
+            "take_seconds": None if loop else round(source_frames / source_fps / speed, 4),
             "facing": round(facing, 3),
             **{k: v for k, v in report.items()},
         }
