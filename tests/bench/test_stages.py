@@ -25,3 +25,21 @@ def test_interrupted_stage_runs_again(tmp_path):
         pass
     assert not (stage_folder(tmp_path, "gen", {"n": 1}) / "result.json").exists()
     assert run_stage(tmp_path, "gen", {"n": 1}, lambda f: {"ok": True}) == {"ok": True}
+
+
+def test_stage_keys_hold_the_code_and_generator_versions_and_fresh_reruns(tmp_path, monkeypatch, capsys):
+    import synapt.sim
+
+    calls = []
+
+    def work(folder):
+        calls.append(folder)
+        return {"n": len(calls)}
+
+    first = stage_folder(tmp_path, "gen", {"n": 1})
+    assert run_stage(tmp_path, "gen", {"n": 1}, work) == {"n": 1}
+    assert run_stage(tmp_path, "gen", {"n": 1}, work) == {"n": 1}
+    assert "reusing finished stage gen-" in capsys.readouterr().err
+    assert run_stage(tmp_path, "gen", {"n": 1}, work, fresh=True) == {"n": 2}
+    monkeypatch.setattr(synapt.sim, "GENERATOR_VERSION", "test-changed")
+    assert stage_folder(tmp_path, "gen", {"n": 1}) != first  # generated pixels changed: a new stage

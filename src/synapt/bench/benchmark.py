@@ -62,7 +62,9 @@ class Runner:
     root: Path
     dry_run: bool = False
     progress: bool = True
+    fresh: bool = False  # rerun stages that already finished (once each in this run)
     planned: list[PlannedStage] = field(default_factory=list)
+    _ran: set = field(default_factory=set)
 
     def stage(self, name: str, config: dict, work: Callable[[Path], dict], *, estimate: dict | None = None) -> Path:
         """Run ``work(folder)`` once per (name, config); returns the stage folder.
@@ -73,8 +75,9 @@ class Runner:
         folder = stage_folder(self.root, name, config)
         if all(p.folder != folder for p in self.planned):  # a stage asked for twice is planned once
             self.planned.append(PlannedStage(name, folder, (folder / "result.json").is_file(), estimate or {}))
-        if not self.dry_run:
-            run_stage(self.root, name, config, work)
+        if not self.dry_run and folder not in self._ran:  # a stage asked for twice runs (or is reused) once
+            run_stage(self.root, name, config, work, fresh=self.fresh)
+            self._ran.add(folder)
         return folder
 
     @staticmethod
@@ -353,13 +356,13 @@ def transfer_row(run: Runner, folder: Path, *, model: str, pretrain: str, suite:
 
 
 def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False, progress: bool = True,
-                  seed: int = 0) -> dict:
+                  seed: int = 0, fresh: bool = False) -> dict:
     """Run (or plan) the benchmark; returns results.json's content (the plan in a dry run)."""
     from synapt.sim.catalog import CLASSES
 
     started = time.time()
     out_dir = Path(out_dir)
-    run = Runner(out_dir, dry_run=dry_run, progress=progress)
+    run = Runner(out_dir, dry_run=dry_run, progress=progress, fresh=fresh)
     # Classes whose motion library is not installed (no pybullet_data) cannot be generated here.
     classes = plan_classes(preset, [c for c in CLASSES if c.available], seed=seed)
     suites = classes.suites + tuple(s for s in preset.suites if not s.is_proxy)

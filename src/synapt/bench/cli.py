@@ -77,6 +77,7 @@ def register(commands, bench) -> None:
     p.add_argument("--datasets", default=None,
                    help="YAML naming real datasets: {downstream: {name: {format, root, split}}, pretrain: {...}}")
     p.add_argument("--dry-run", action="store_true", help="validate configs and data paths; print the plan")
+    p.add_argument("--fresh", action="store_true", help="rerun stages that already finished in --out (default: reuse them, announced)")
     p.add_argument("--report-only", action="store_true", help="rebuild the report from OUT/results.json")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_benchmark)
@@ -206,7 +207,7 @@ def _benchmark(args) -> int:
         except FileNotFoundError:
             raise UserError(f"--datasets {args.datasets} not found") from None
         preset = with_real_datasets(preset, datasets)
-    result = run_benchmark(preset, out, dry_run=args.dry_run, seed=args.seed)
+    result = run_benchmark(preset, out, dry_run=args.dry_run, seed=args.seed, fresh=args.fresh)
     if args.dry_run:
         print(f"plan for preset {preset.name} in {out} (nothing was run):")
         print(format_plan(result))

@@ -4,6 +4,10 @@
 ``catalog.flip_map()`` the left/right pairs a horizontal flip swaps.
 """
 
-from synapt.sim.dataset import generate_dataset
+# Changes whenever generated pixels change for the same settings (benchmark stage keys hold it).
+# 2: real time, motion capture classes, stance-locked gaits, styles, shared props and framing.
+GENERATOR_VERSION = "2"
 
-__all__ = ["generate_dataset"]
+from synapt.sim.dataset import generate_dataset  # noqa: E402
+
+__all__ = ["GENERATOR_VERSION", "generate_dataset"]
