@@ -38,14 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = bench_parser.add_subparsers(dest="bench_command", metavar="STAGE")
     bench_parser.set_defaults(func=lambda args: (bench_parser.print_help(), 2)[1])
     for name in STAGE_CLIS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            # A stage that is not built yet must not take the others down with it.
-            if err.name == name:
-                continue
-            raise
-        module.register(commands, bench)
+        importlib.import_module(name).register(commands, bench)
     return parser
 
 

@@ -170,15 +170,11 @@ def _read_generated(source: Source) -> list[Clip]:
 
 
 def _generated_groups(source: str, row: dict) -> tuple[str, ...]:
-    # A generated clip's actor and motion come from its own seeds; any seed the generator
-    # recorded under these names ties clips together (e.g. a shared actor across classes).
-    params = row.get("params") or {}
-    keys = []
-    for name in ("actor_seed", "motion_seed", "actor_id"):
-        value = params.get(name, (params.get("actor") or {}).get("seed") if name == "actor_seed" else None)
-        if value is not None:
-            keys.append(f"{source}:{name}={value}")
-    return tuple(keys) or (f"{source}:clip={row['clip_id']}",)
+    # Every generated clip draws its own actor, scene and performance from its own seed, so no
+    # two clips share an identity and each is its own group. Mocap-driven classes do reuse
+    # capture takes across clips (a class may have one take); their clips differ by window,
+    # speed, mirror and body, and the report says so rather than grouping by take.
+    return (f"{source}:clip={row['clip_id']}",)
 
 
 def _read_with_loader(source: Source) -> list[Clip]:

@@ -208,70 +208,10 @@ def measure_decode(paths: list[Path], *, repeats: int) -> dict:
     }
 
 
-class _Bottleneck(torch.nn.Module):
-    def __init__(self, inplanes: int, planes: int, stride: int):
-        super().__init__()
-        nn = torch.nn
-        self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(planes * 4)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = None
-        if stride != 1 or inplanes != planes * 4:
-            self.downsample = nn.Sequential(nn.Conv2d(inplanes, planes * 4, 1, stride, bias=False), nn.BatchNorm2d(planes * 4))
-
-    def forward(self, x):
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
-        return self.relu(self.bn3(self.conv3(out)) + identity)
-
-
-class _StandInTSN(torch.nn.Module):
-    """ResNet-50 per frame, averaged over time (TSN). Used ONLY when synapt.models is absent."""
-
-    def __init__(self, num_classes: int):
-        super().__init__()
-        nn = torch.nn
-        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
-        self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(3, 2, 1)
-        layers, inplanes = [], 64
-        for planes, blocks, stride in ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)):
-            layer = []
-            for b in range(blocks):
-                layer.append(_Bottleneck(inplanes, planes, stride if b == 0 else 1))
-                inplanes = planes * 4
-            layers.append(nn.Sequential(*layer))
-        self.layer1, self.layer2, self.layer3, self.layer4 = layers
-        self.fc = nn.Linear(2048, num_classes)
-
-    def forward(self, x):
-        from einops import rearrange
-
-        batch = x.shape[0]
-        x = rearrange(x, "b c t h w -> (b t) c h w")
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        x = rearrange(x.mean(dim=(2, 3)), "(b t) d -> b t d", b=batch).mean(dim=1)
-        return self.fc(x)
-
-
-def tsn_r50(num_classes: int) -> tuple[torch.nn.Module, str]:
-    """TSN-R50 from synapt.models when it exists, else the stand-in above (and say so)."""
-    try:
-        from synapt.models import build_model
-    except ImportError:
-        return _StandInTSN(num_classes), "stand-in ResNet-50 TSN inside the benchmark (synapt.models.build_model not importable)"
-    return build_model("tsn_r50", num_classes), "synapt.models.build_model('tsn_r50')"
-
-
 def measure_training(*, batch_size: int = 2, steps: int = 2, num_frames: int = 8) -> dict:
-    model, source = tsn_r50(150)
+    from synapt.models import build_model
+
+    model, source = build_model("tsn_r50", 150), "synapt.models.build_model('tsn_r50')"
     model.train()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     x = torch.randn(batch_size, 3, num_frames, CLIP_SIZE, CLIP_SIZE)
