@@ -116,6 +116,7 @@ class FrameRenderer:
         """The current frame, ``(H, W, 3)`` uint8, top row first (a new array)."""
         import mujoco
 
+        self._gl.make_current()
         mujoco.mjr_render(self._rect, self._scene, self._con)
         mujoco.mjr_readPixels(self._rgb, None, self._rect, self._con)
         return self._rgb[::-1].copy()
@@ -125,6 +126,7 @@ class FrameRenderer:
         import mujoco
 
         depth = np.empty((self.size, self.size), dtype=np.float32)
+        self._gl.make_current()
         mujoco.mjr_render(self._rect, self._scene, self._con)
         mujoco.mjr_readPixels(None, depth, self._rect, self._con)
         extent = self._model.stat.extent
@@ -143,6 +145,7 @@ class FrameRenderer:
         flags[mujoco.mjtRndFlag.mjRND_SEGMENT] = True
         flags[mujoco.mjtRndFlag.mjRND_IDCOLOR] = True
         try:
+            self._gl.make_current()
             mujoco.mjr_render(self._rect, self._scene, self._con)
             rgb = np.empty((self.size, self.size, 3), dtype=np.uint8)
             mujoco.mjr_readPixels(rgb, None, self._rect, self._con)
@@ -159,8 +162,28 @@ class FrameRenderer:
         return lookup[segid]
 
     def close(self) -> None:
-        if self._con is not None:
+        """Free this renderer's GL resources, in its own context (idempotent).
+
+        MuJoCo frees a render context's buffers in whatever GL context is current; left to the
+        garbage collector, a dropped renderer would free the textures and buffers of the
+        renderer drawing at that moment (silently wrong frames). So freeing always happens here,
+        with this renderer's context made current, and every drawing call makes its own current.
+        """
+        con = getattr(self, "_con", None)
+        if con is not None:
             self._gl.make_current()
-            self._con.free()
+            con.free()
             self._con = None
             self._gl.free()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: modules may be gone; nothing left to protect
+            pass
+
+    def __enter__(self) -> FrameRenderer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
