@@ -52,6 +52,20 @@ def test_hmdb51_official_split_sizes(realdata, tmp_path, split):
     assert set(per_class.values()) == {70}
 
 
+def test_hmdb51_finds_the_official_split_folder_one_level_down(realdata, tmp_path):
+    # The official archive unpacks to a folder holding testTrainMulti_7030_splits/.
+    index = load_dataset("hmdb51", tmp_path, annotations=realdata / "hmdb51", split=1)
+    assert {k: len(v) for k, v in index.splits.items()} == {"train": 3570, "test": 1530}
+
+
+def test_a_missing_annotation_says_where_it_looked(tmp_path):
+    from synapt.errors import UserError
+
+    with pytest.raises(UserError) as err:
+        load_dataset("hmdb51", tmp_path, annotations=tmp_path / "ann", split=1)
+    assert str(tmp_path / "ann") in str(err.value) and "testTrainMulti_7030_splits" in str(err.value)
+
+
 def test_ssv2_validation_and_template_labels(realdata, tmp_path):
     index = load_dataset("ssv2", tmp_path, annotations=realdata / "mini_ssv2")
     assert index.num_classes == 174 and len(index.splits["val"]) == 24777

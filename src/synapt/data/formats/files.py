@@ -17,9 +17,13 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".mpg", ".mpe
 
 
 def search_dirs(root: Path, annotations: Path | None, subdirs: Sequence[str]) -> list[Path]:
-    """Where to look for annotation files: ``annotations`` alone if given, else ``root/<subdir>`` and ``root``."""
+    """Where to look for annotation files, in order.
+
+    ``annotations`` and its official sub-folders (an archive unpacked as is, e.g. the folder that
+    holds HMDB51's ``testTrainMulti_7030_splits/``) if given; else ``root/<subdir>`` and ``root``.
+    """
     if annotations is not None:
-        return [Path(annotations)]
+        return [Path(annotations)] + [Path(annotations) / sub for sub in subdirs]
     return [root / sub for sub in subdirs] + [root]
 
 
