@@ -69,6 +69,12 @@ def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
         assert p["above_chance"] == (p["val_top1_ci"][0] > p["chance"])
     assert pretraining["synthetic"]["classes"] == 4 and pretraining["synthetic-c2_n6"]["classes"] == 2
     assert "## Pre-training: did it learn?" in (tmp_path / "out" / "report.md").read_text()
+    # Validity gates of every proxy suite: a single-frame probe against chance, twins, domain.
+    assert set(saved["validity"]) == {"proxy-motion", "proxy-context"}
+    for gate in saved["validity"].values():
+        assert 0.0 <= gate["balanced_accuracy"] <= 1.0 and gate["in_domain"] and gate["n"] > 0
+    assert saved["validity"]["proxy-motion"]["low_bias_claimed"] and not saved["validity"]["proxy-context"]["low_bias_claimed"]
+    assert "## Validity gates" in (tmp_path / "out" / "report.md").read_text()
     assert len(saved["studies"]["bias_subsets"]) == 2
     # The real suite keeps its official test split (6 clips) and selects on a val carved from train.
     real_rows = [r for r in saved["rows"] if r["downstream"] == "myreal"]

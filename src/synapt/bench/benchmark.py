@@ -468,7 +468,21 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
     if dry_run:
         return {"preset": preset.name, "plan": [asdict(p) | {"folder": str(p.folder)} for p in run.planned]}
 
-    # 7. Contact sheets and the report.
+    # 7. Validity gates: can one frame name a suite's classes; which suite classes are twins of
+    # pre-training classes; which suites come from the pre-training generator (in-domain).
+    validity = {}
+    for suite in classes.suites:
+        config = {"root": str(suite_roots[suite.name]), "pretrain": list(classes.pretrain), "low": suite.context_bias == 0.0}
+
+        def gates(folder: Path, suite=suite, config=config) -> dict:
+            from synapt.bench.validity import suite_gates
+
+            return suite_gates(config["root"], classes=suite.classes, pretrain=config["pretrain"],
+                               low_bias=config["low"], in_domain=True)
+
+        validity[suite.name] = run.result(run.stage(f"validity-{suite.name}", config, gates))
+
+    # 8. Contact sheets and the report.
     sheets = contact_sheets(run, {"synthetic": gen_synthetic, "context_biased": gen_context,
                                   **{s.name: suite_roots[s.name] for s in classes.suites}}, out_dir=out_dir)
     results = {
@@ -485,6 +499,7 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
         "suites": {s.name: {"title": s.title, "kind": s.kind, "description": s.description,
                             "classes": len(s.classes) if s.is_proxy else None} for s in suites},
         "pretrain_classes": list(classes.pretrain),
+        "validity": validity,
         "contact_sheets": sheets,
     }
     atomic_write_text(out_dir / "results.json", json.dumps(results, indent=2, default=float) + "\n")

@@ -84,4 +84,31 @@ def single_frame_probe(root: str | Path, *, size: int = 16, folds: int = 5, seed
     return probe_accuracy(np.stack(feats), np.array(labels), folds=folds, seed=seed)
 
 
-__all__ = ["frame_features", "probe_accuracy", "single_frame_probe"]
+# Class pairs one of which is the other played backwards or in the other direction (a flip twin
+# is in catalog.flip_map()). A suite class whose twin was pre-trained on is not novel motion.
+TIME_AND_DIRECTION_TWINS = (
+    ("sit_down", "stand_up"), ("pick_up_object", "put_down_object"), ("put_on_top", "take_off_top"),
+    ("move_closer", "move_apart"), ("walk_toward_camera", "walk_away_from_camera"), ("push_away", "push_toward"),
+    ("lift_object", "drop_object"),
+)  # fmt: skip
+
+
+def twins_in(classes, pretrain) -> list[tuple[str, str]]:
+    """(suite class, pre-training class) pairs that are mirror, time or direction twins."""
+    from synapt.sim.catalog import flip_map
+
+    pairs = set(flip_map().items())
+    pairs |= set(TIME_AND_DIRECTION_TWINS) | {(b, a) for a, b in TIME_AND_DIRECTION_TWINS}
+    pre = set(pretrain)
+    return sorted((c, t) for c, t in pairs if c in set(classes) and t in pre)
+
+
+def suite_gates(root: str | Path, *, classes, pretrain, low_bias: bool, in_domain: bool) -> dict:
+    """The validity gates of one suite, as the report prints them."""
+    probe = single_frame_probe(root)
+    flagged = low_bias and probe["balanced_accuracy"] > probe["chance"] + 0.10
+    return {**probe, "low_bias_claimed": low_bias, "not_low_bias": bool(flagged), "in_domain": in_domain,
+            "twins": [list(p) for p in twins_in(classes, pretrain)]}  # fmt: skip
+
+
+__all__ = ["TIME_AND_DIRECTION_TWINS", "frame_features", "probe_accuracy", "single_frame_probe", "suite_gates", "twins_in"]
