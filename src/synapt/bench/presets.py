@@ -105,16 +105,18 @@ PRESETS: dict[str, Preset] = {
     # sees the order of frames, TSN cannot) trains at about 35 clips/s on 8 frames at 64 px in the
     # loop (decoding in-process, decoded clips cached); generation makes about 14 clips/s at 64 px x
     # 8 frames with two workers. Full-width 3-D ResNet-18s run at 10-13 clips/s here. Pre-training
-    # gets most of the 20 minutes (1,296 clips x 8 epochs, twice). 1,080 clips x 8 epochs gave 46.7%
-    # val on 12 classes in a 14.5 min benchmark, 1,620 x 5 gave 41.7% (docs/training.md). The class,
-    # clip and scene studies cost a pre-training each and are left to `small`.
+    # gets most of the 20 minutes (1,188 clips x 8 epochs, twice). 1,080 clips x 8 epochs gave 46.7%
+    # val on 12 classes in a 14.5 min benchmark, 1,620 x 5 gave 41.7% (docs/training.md). 12 x 120
+    # took 17.6 min once clips became real-time, mocap-driven and styled (generation 15-16 clips/s,
+    # harder classes): 110 keeps the demo with its install under 20 min. The class, clip and scene
+    # studies cost a pre-training each and are left to `small`.
     "tiny": Preset(
         name="tiny",
         models=("r2plus1d_tiny",),
         frames=8,
         size=64,
         pretrain_classes=12,
-        clips_per_class=120,
+        clips_per_class=110,
         num_frames=8,
         train_size=64,
         pretrain_epochs=8,
