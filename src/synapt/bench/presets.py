@@ -107,15 +107,16 @@ PRESETS: dict[str, Preset] = {
     # 8 frames with two workers. Full-width 3-D ResNet-18s run at 10-13 clips/s here. Pre-training
     # gets most of the 20 minutes (1,188 clips x 8 epochs, twice). 1,080 clips x 8 epochs gave 46.7%
     # val on 12 classes in a 14.5 min benchmark, 1,620 x 5 gave 41.7% (docs/training.md). 12 x 120
-    # took 17.6 min once clips became real-time, mocap-driven and styled (generation 15-16 clips/s,
-    # harder classes): 110 keeps the demo with its install under 20 min. The class, clip and scene
-    # studies cost a pre-training each and are left to `small`.
+    # took 17.6-19.9 min (the box's speed varies by 15%) once clips became real-time, mocap-driven
+    # and styled (generation 12-16 clips/s, harder classes): 10 x 110 keeps the demo with its
+    # install under 20 min. The class, clip and scene studies cost a pre-training each and are
+    # left to `small`.
     "tiny": Preset(
         name="tiny",
         models=("r2plus1d_tiny",),
         frames=8,
         size=64,
-        pretrain_classes=12,
+        pretrain_classes=10,
         clips_per_class=110,
         num_frames=8,
         train_size=64,

@@ -80,9 +80,11 @@ def plan_clip(
     kind = context["kind"]
     object_action = spec.family == "object"
     surface_z = 0.75 if object_action else 0.0
-    # Framing is drawn for every human class from one range; a class's own view_scale (the
-    # width its travel needs) is only a floor, so the framing alone does not name the class.
-    view_scale = spec.view_scale if object_action else max(spec.view_scale, float(rng.uniform(0.9, 1.45)))
+    # Framing: 30% of human clips draw a wide framing (0.9-1.45, the class's own view_scale, the
+    # width its travel needs, as a floor), so a wide shot alone does not name a travelling class;
+    # the rest keep the class's framing, since at 64 px every pixel of actor counts.
+    wide = not object_action and rng.uniform() < 0.3
+    view_scale = max(spec.view_scale, float(rng.uniform(0.9, 1.45))) if wide else spec.view_scale
     cam = sample_camera(
         rng,
         kind=kind,
