@@ -29,19 +29,23 @@ def test_reach_weight_ramps_in_and_out():
     assert 0 < r.weight(0.8) < 1 and 0 < r.weight(1.5) < 1
 
 
+def _posed(world: ClipWorld, t: float) -> ClipWorld:
+    """The clip's world with the actor posed (kinematics current) at ``t`` seconds."""
+    world.pose_actor(t)
+    world.mj.mj_kinematics(world.model, world.data)
+    return world
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
 def test_inverse_kinematics_puts_both_hands_on_the_box(seed):
     plan = plan_clip(BY_NAME["pick_up_object"], seed=seed, frames=8, size=32, fps=4)
-    world = ClipWorld(plan)
     reach = plan.performance.reaches[0]
-    world.pose_actor(reach.at)
-    world.mj.mj_kinematics(world.model, world.data)
+    world = _posed(ClipWorld(plan), reach.at)
     for site, target in reach.targets.items():
         assert np.linalg.norm(world.hand_position(site) - np.asarray(target)) < 0.03
     # Without the correction the keyframed pose alone misses the box.
     world.corrections = []
-    world.pose_actor(reach.at)
-    world.mj.mj_kinematics(world.model, world.data)
+    _posed(world, reach.at)
     misses = [np.linalg.norm(world.hand_position(s) - np.asarray(t)) for s, t in reach.targets.items()]
     assert max(misses) > 0.03
 
@@ -64,10 +68,7 @@ def test_the_seated_pelvis_is_over_the_stool(name, seated_at, seed):
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_the_kicking_foot_meets_the_ball_when_it_leaves(seed):
     plan = plan_clip(BY_NAME["kick_ball"], seed=seed, frames=8, size=32, fps=4)
-    world = ClipWorld(plan)
-    kick = plan.performance.impulses[0]
-    world.pose_actor(kick.at)
-    world.mj.mj_kinematics(world.model, world.data)
+    world = _posed(ClipWorld(plan), plan.performance.impulses[0].at)
     side = plan.params["action"]["kicking_leg"][0]
     foot = world.data.site_xpos[world.model.site(f"actor_foot_{side}").id]
     qa, _ = world.free_adr("ball")
