@@ -131,7 +131,7 @@ def test_every_body_of_the_actor_distribution_is_drivable(height, girth, legs):
     assert report["stance_speed_after_ms"] < 0.01
     # The stride scales with the legs: a cycle covers the capture's 1.24 m times our leg length over its.
     travelled = float(np.hypot(fixed.channels["root_x"][-1], fixed.channels["root_y"][-1]))
-    from synapt.sim.mocap.retarget import leg_length
+    from synapt.sim.mocap.markers import leg_length
 
     expected = 1.24 * (dims.thigh + dims.shin) / leg_length(_motion("walk"))
     assert abs(travelled - expected) < 0.08 * expected

@@ -28,13 +28,6 @@ def _library(name: str):
     return open_library(name)
 
 
-@lru_cache(maxsize=64)
-def _take(library: str, clip_id: str, fmt: str):
-    """The Motion of one library clip (cached per process: workers render many clips of a take)."""
-    lib = _library(library)
-    return lib.load(lib.get(clip_id, format=fmt))
-
-
 def _tile(rt: Retargeted, cycles: int) -> Retargeted:
     """Repeat a looping take ``cycles`` times, carrying the root's displacement and turn along."""
     n = len(rt.times) - 1  # the last frame of a loop is the first of the next cycle
@@ -114,7 +107,7 @@ def mocap(query: str, *, library: str = "deepmimic", mirror: bool = True, warp: 
         if not entries:
             raise ValueError(f"motion library {library!r} has no clip matching {query!r}; run `synapt mocap info {library}`")
         entry = entries[int(rng.integers(len(entries)))]
-        motion = _take(library, entry.clip_id, entry.format)
+        motion = _library(library).load(entry)  # cached per process by the library
         source_fps, source_frames = motion.fps, motion.frames
         flip = bool(mirror and rng.uniform() < 0.5)
         speed = float(rng.uniform(*warp))

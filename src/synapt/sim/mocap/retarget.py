@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from synapt.sim.actor import JOINT_RANGE_DEG, JOINTS, ActorParams, BodyDims, actor_assets, actor_mjcf, body_dims
-from synapt.sim.mocap.skeleton import Motion
+from synapt.sim.mocap.markers import leg_length
+from synapt.sim.mocap.skeleton import Motion, axis_rotation
 
 # Channels of a retargeted pose besides the joints: root offsets (m) and angles (degrees).
 ROOT_CHANNELS = ("root_x", "root_y", "root_z", "root_yaw", "root_pitch", "root_roll")
@@ -55,8 +56,8 @@ class Retargeted:
         return {name: float(values[i]) for name, values in self.channels.items()}
 
 
-def missing_markers(motion: Motion) -> list[str]:
-    """Markers retargeting needs that ``motion`` does not map."""
+def _missing_required(motion: Motion) -> list[str]:
+    """Markers retargeting needs that ``motion`` does not map (``chest`` is optional)."""
     return [m for m in _REQUIRED if m not in motion.markers]
 
 
@@ -95,24 +96,6 @@ def _calibrated(joint_rot: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return joint_rot @ a
 
 
-def _rx(a):
-    c, s = np.cos(a), np.sin(a)
-    o, z = np.ones_like(a), np.zeros_like(a)
-    return np.stack([np.stack([o, z, z], -1), np.stack([z, c, -s], -1), np.stack([z, s, c], -1)], -2)
-
-
-def _ry(a):
-    c, s = np.cos(a), np.sin(a)
-    o, z = np.ones_like(a), np.zeros_like(a)
-    return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2)
-
-
-def _rz(a):
-    c, s = np.cos(a), np.sin(a)
-    o, z = np.ones_like(a), np.zeros_like(a)
-    return np.stack([np.stack([c, -s, z], -1), np.stack([s, c, z], -1), np.stack([z, z, o], -1)], -2)
-
-
 def _local(frame: np.ndarray, v: np.ndarray) -> np.ndarray:
     """World vectors ``v (T, 3)`` in the coordinates of rotation ``frame (T, 3, 3)``."""
     return np.einsum("tji,tj->ti", frame, v)
@@ -130,7 +113,7 @@ def _limb(parent: np.ndarray, root: np.ndarray, mid: np.ndarray, end: np.ndarray
     theta = np.arcsin(np.clip(u[:, 1], -1, 1))
     flex = np.arctan2(u[:, 0], -u[:, 2])
     flex = np.where(flex < -math.pi / 2, flex + 2 * math.pi, flex)  # overhead-behind wraps to > 180
-    upper = _ry(-flex) @ _rx(theta)
+    upper = axis_rotation("y", -flex) @ axis_rotation("x", theta)
     v = _unit(_local(parent @ upper, end - mid))
     bend = np.arccos(np.clip(-v[:, 2], -1, 1))
     if leg:
@@ -166,16 +149,6 @@ def _rest_foot_pitch(motion: Motion) -> dict[str, float]:
     return out
 
 
-def leg_length(motion: Motion) -> float:
-    """Mean hip-knee-ankle length (metres) of the source skeleton."""
-    m = motion.marker_positions()
-    total = 0.0
-    for s in ("l", "r"):
-        total += np.median(np.linalg.norm(m[f"knee_{s}"] - m[f"hip_{s}"], axis=-1))
-        total += np.median(np.linalg.norm(m[f"ankle_{s}"] - m[f"knee_{s}"], axis=-1))
-    return float(total / 2)
-
-
 def retarget(motion: Motion, dims: BodyDims, *, mirror: bool = False) -> Retargeted:
     """Joint angles (degrees) and root path of ``motion`` on a body of size ``dims``.
 
@@ -184,7 +157,7 @@ def retarget(motion: Motion, dims: BodyDims, *, mirror: bool = False) -> Retarge
     Raises:
         ValueError: the motion lacks markers retargeting needs (the message lists them).
     """
-    if missing := missing_markers(motion):
+    if missing := _missing_required(motion):
         raise ValueError(f"motion {motion.name}: no {', '.join(missing)} markers; map them in Motion.markers")
     m = motion.marker_positions()
     R, _ = motion.global_pose()
@@ -221,7 +194,7 @@ def retarget(motion: Motion, dims: BodyDims, *, mirror: bool = False) -> Retarge
         leg = _limb(pelvis, m[f"hip_{s}"], m[f"knee_{s}"], m[f"ankle_{s}"], sign, leg=True, tip=m[f"toe_{s}"])
         ch[f"hip_{s}_flex"], ch[f"hip_{s}_abd"], ch[f"hip_{s}_twist"] = leg["flex"], leg["abd"], leg["twist"]
         ch[f"knee_{s}"] = leg["bend"]
-        shin = pelvis @ leg["upper"] @ _rz(leg["psi"]) @ _ry(leg["bend"])
+        shin = pelvis @ leg["upper"] @ axis_rotation("z", leg["psi"]) @ axis_rotation("y", leg["bend"])
         foot = _local(shin, m[f"toe_{s}"] - m[f"ankle_{s}"])
         ch[f"ankle_{s}"] = np.arctan2(foot[:, 2], foot[:, 0]) - rest_pitch[s]
     out = {}
@@ -464,5 +437,4 @@ def _other(side: str) -> str:
     return "r" if side == "l" else "l"
 
 
-__all__ = ["ActorKinematics", "ROOT_CHANNELS", "Retargeted", "ground_and_pin", "leg_length", "lock_stance_foot",
-           "missing_markers", "retarget"]
+__all__ = ["ActorKinematics", "ROOT_CHANNELS", "Retargeted", "ground_and_pin", "lock_stance_foot", "retarget"]
