@@ -34,6 +34,15 @@ def test_bench_run_reports_consistent_ratios():
     assert abs(row["gflops"] - 6 * row["gmacs_per_clip"] * row["clips_per_s"]) < 1e-6 * row["gflops"]
     assert abs(row["ceiling_ratio"] - row["gflops"] / row["ceiling_gflops"]) < 1e-9
     assert "tsn_tiny 2x32 b1" in format_report(report)
+    assert row["conv3d_speedup"] is None  # a 2-D network: nothing to compare
+
+
+def test_bench_pairs_the_conv3d_backends_on_3d_models():
+    report = run(cases=(Case("r2plus1d_tiny", 4, 32, 2),), warmup=0, iters=2, bf16=False, progress=False)
+    (row,) = report["models"]
+    low, high = row["conv3d_speedup_range"]
+    assert 0 < low <= row["conv3d_speedup"] <= high
+    assert "conv3d x" in format_report(report)
 
 
 def test_bench_rejects_bad_iterations(capsys):

@@ -7,7 +7,9 @@ Measured in one run, so that the ratios hold even when other jobs share the CPU:
 2. for each model, a **training step** (forward, cross-entropy, backward, SGD update) on a batch of
    random clips: clips/s, achieved GFLOP/s (``3 x forward FLOPs``: the backward costs about twice
    the forward), and that rate as a fraction of the fp32 ceiling;
-3. the same step under ``torch.autocast("cpu", dtype=torch.bfloat16)``: the speed-up over fp32.
+3. the same step under ``torch.autocast("cpu", dtype=torch.bfloat16)``: the speed-up over fp32;
+4. for models with 3-D convolutions, the same fp32 step with ``F.conv3d`` (oneDNN) in place of
+   ``models.conv``'s 2-D decomposition: ``conv3d_speedup`` = native step / our step.
 
 Measurements are paired (see ``measure``): ceiling, fp32 step, bf16 step, ceiling, repeated ``iters``
 times after ``warmup`` untimed steps; ratios are medians of the per-step ratios.
@@ -25,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from synapt.models import conv
 from synapt.models.flops import count_macs
 from synapt.models.registry import build_model
 
@@ -129,6 +132,8 @@ class Result:
     bf16_speedup: float | None = None
     bf16_speedup_range: tuple[float, float] | None = None
     ceiling_bf16_gflops: float | None = None
+    conv3d_speedup: float | None = None  # F.conv3d step / models.conv step (3-D models only)
+    conv3d_speedup_range: tuple[float, float] | None = None
 
 
 CeilingConv = tuple[Callable[[], torch.Tensor], int]  # the convolution to time, and its FLOPs
@@ -159,7 +164,16 @@ def measure(
         macs = count_macs(build_model(case.model, 10), (1, 3, case.frames, case.size, case.size))
     flops_per_step = 3 * 2 * macs * case.batch  # forward + backward (about twice the forward)
 
-    def step(low_precision: bool) -> None:
+    has_conv3d = any(isinstance(m, torch.nn.Conv3d) for m in model.modules())
+
+    def step(low_precision: bool, backend: str = "2d") -> None:
+        old = conv.set_backend(backend)
+        try:
+            _step(low_precision)
+        finally:
+            conv.set_backend(old)
+
+    def _step(low_precision: bool) -> None:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=low_precision):
             loss = F.cross_entropy(model(video), labels)
         optimizer.zero_grad(set_to_none=True)
@@ -176,7 +190,9 @@ def measure(
         step(False)
         if bf16:
             step(True)
-    fp32, ceilings, ratios, speedups, low, low_ceilings = [], [], [], [], [], []
+        if has_conv3d:
+            step(False, "native")
+    fp32, ceilings, ratios, speedups, low, low_ceilings, conv_speedups = [], [], [], [], [], [], []
     for _ in range(iters):
         before = ceiling_gflops()
         seconds = _seconds(lambda: step(False))
@@ -188,6 +204,8 @@ def measure(
             low.append(_seconds(lambda: step(True)))
             speedups.append(seconds / low[-1])
             low_ceilings.append(ceiling_gflops(ceiling_bf16))
+        if has_conv3d:
+            conv_speedups.append(_seconds(lambda: step(False, "native")) / seconds)
     seconds = statistics.median(fp32)
     result = Result(
         case=case.label,
@@ -203,6 +221,9 @@ def measure(
         result.bf16_speedup = statistics.median(speedups)
         result.bf16_speedup_range = (min(speedups), max(speedups))
         result.ceiling_bf16_gflops = statistics.median(low_ceilings)
+    if conv_speedups:
+        result.conv3d_speedup = statistics.median(conv_speedups)
+        result.conv3d_speedup_range = (min(conv_speedups), max(conv_speedups))
     return result
 
 
@@ -254,14 +275,17 @@ def format_report(report: dict) -> str:
         + f"; {report['threads_reason']}; load avg {report['load_avg_1min']['before']:.1f}"
         f" -> {report['load_avg_1min']['after']:.1f} (other jobs share the CPU)",
         f"{'model (T x px, batch)':<32} {'GMACs/clip':>10} {'clips/s':>8} {'GFLOP/s':>8} {'/ceiling':>8}"
-        f" {'bf16 clips/s':>12} {'bf16 x':>7}",
+        f" {'bf16 clips/s':>12} {'bf16 x':>7} {'conv3d x':>8}",
     ]
     for r in report["models"]:
-        bf16 = (f" {r['bf16_clips_per_s']:>12.2f} {r['bf16_speedup']:>7.2f}" if r["bf16_speedup"] else "")
+        bf16 = (f" {r['bf16_clips_per_s']:>12.2f} {r['bf16_speedup']:>7.2f}" if r["bf16_speedup"]
+                else f" {'-':>12} {'-':>7}")
+        bf16 += f" {r['conv3d_speedup']:>8.2f}" if r.get("conv3d_speedup") else f" {'-':>8}"
         lines.append(
             f"{r['case']:<32} {r['gmacs_per_clip']:>10.2f} {r['clips_per_s']:>8.2f} {r['gflops']:>8.0f}"
             f" {r['ceiling_ratio']:>8.2f}{bf16}"
         )
     lines.append("training GFLOP/s = 3 x 2 x forward GMACs x clips/s; each ratio is the median over steps of"
-                 " (step GFLOP/s / ceiling measured around it) and (fp32 step / bf16 step next to it)")
+                 " (step GFLOP/s / ceiling measured around it), (fp32 step / bf16 step next to it) and, for 3-D"
+                 " models, (F.conv3d step / models.conv step next to it)")
     return "\n".join(lines)

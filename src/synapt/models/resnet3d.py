@@ -24,14 +24,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from synapt.models import conv
 from synapt.models.classifier import VideoClassifier
 from synapt.models.resnet import IMAGENET_MEAN, IMAGENET_STD
 
 TemporalPadding = Literal["zeros", "replicate"]
 
 
-class Conv3d(nn.Conv3d):
-    """``nn.Conv3d`` (same keys) whose temporal padding may repeat the edge frame instead of zeros."""
+class Conv3d(conv.Conv3d):
+    """``nn.Conv3d`` (same keys; computed by ``models.conv``) whose temporal padding may repeat the edge frame."""
 
     def __init__(
         self,

@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from synapt.models.classifier import VideoClassifier, init_resnet_weights
+from synapt.models.conv import Conv3d
 from synapt.models.resnet3d import tran_mid_channels
 
 # torchvision's Kinetics-400 video weights were trained on inputs normalised with these.
@@ -53,10 +54,10 @@ class Conv2Plus1d(nn.Sequential):
 
     def __init__(self, in_planes: int, out_planes: int, midplanes: int, *, stride: int = 1):
         super().__init__(
-            nn.Conv3d(in_planes, midplanes, (1, 3, 3), stride=(1, stride, stride), padding=(0, 1, 1), bias=False),
+            Conv3d(in_planes, midplanes, (1, 3, 3), stride=(1, stride, stride), padding=(0, 1, 1), bias=False),
             nn.BatchNorm3d(midplanes),
             nn.ReLU(inplace=True),
-            nn.Conv3d(midplanes, out_planes, (3, 1, 1), stride=(stride, 1, 1), padding=(1, 0, 0), bias=False),
+            Conv3d(midplanes, out_planes, (3, 1, 1), stride=(stride, 1, 1), padding=(1, 0, 0), bias=False),
         )
 
 
@@ -67,9 +68,9 @@ def make_conv(kind: ConvKind, in_planes: int, out_planes: int, *, midplanes: int
     ``midplanes`` is used by ``"2plus1d"`` only.
     """
     if kind == "3d":
-        return nn.Conv3d(in_planes, out_planes, 3, stride=stride, padding=1, bias=False)
+        return Conv3d(in_planes, out_planes, 3, stride=stride, padding=1, bias=False)
     if kind == "2d":
-        return nn.Conv3d(in_planes, out_planes, (1, 3, 3), stride=(1, stride, stride), padding=(0, 1, 1), bias=False)
+        return Conv3d(in_planes, out_planes, (1, 3, 3), stride=(1, stride, stride), padding=(0, 1, 1), bias=False)
     if kind == "2plus1d":
         return Conv2Plus1d(in_planes, out_planes, midplanes, stride=stride)
     raise ValueError(f"unknown convolution kind {kind!r}; choose '3d', '2d' or '2plus1d'")
@@ -117,7 +118,7 @@ class BasicBlock3d(nn.Module):
 def basic_stem(width: int) -> nn.Sequential:
     """R3D / MC3 stem: 3x7x7 conv, spatial stride 2, BN, ReLU (keys ``stem.0``, ``stem.1``)."""
     return nn.Sequential(
-        nn.Conv3d(3, width, (3, 7, 7), stride=(1, 2, 2), padding=(1, 3, 3), bias=False),
+        Conv3d(3, width, (3, 7, 7), stride=(1, 2, 2), padding=(1, 3, 3), bias=False),
         nn.BatchNorm3d(width),
         nn.ReLU(inplace=True),
     )
@@ -131,10 +132,10 @@ def r2plus1d_stem(width: int) -> nn.Sequential:
     """
     mid = 45 * width // 64
     return nn.Sequential(
-        nn.Conv3d(3, mid, (1, 7, 7), stride=(1, 2, 2), padding=(0, 3, 3), bias=False),
+        Conv3d(3, mid, (1, 7, 7), stride=(1, 2, 2), padding=(0, 3, 3), bias=False),
         nn.BatchNorm3d(mid),
         nn.ReLU(inplace=True),
-        nn.Conv3d(mid, width, (3, 1, 1), padding=(1, 0, 0), bias=False),
+        Conv3d(mid, width, (3, 1, 1), padding=(1, 0, 0), bias=False),
         nn.BatchNorm3d(width),
         nn.ReLU(inplace=True),
     )
@@ -184,7 +185,7 @@ class VideoResNet(VideoClassifier):
         downsample = None
         if stride != 1 or self.inplanes != planes:
             downsample = nn.Sequential(
-                nn.Conv3d(self.inplanes, planes, 1, stride=downsample_stride(kind, stride), bias=False),
+                Conv3d(self.inplanes, planes, 1, stride=downsample_stride(kind, stride), bias=False),
                 nn.BatchNorm3d(planes),
             )
         stage = [BasicBlock3d(self.inplanes, planes, kind=kind, stride=stride, downsample=downsample)]

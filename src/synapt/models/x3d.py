@@ -39,6 +39,7 @@ import torch
 from torch import nn
 
 from synapt.models.classifier import VideoClassifier, init_resnet_weights
+from synapt.models.conv import Conv3d
 
 # PySlowFast / pytorchvideo Kinetics normalisation: the same values TimeSformer's official configs use.
 from synapt.models.timesformer import TIMESFORMER_MEAN as X3D_MEAN
@@ -67,8 +68,8 @@ class StemConv(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, *, kernel_t: int = 5):
         super().__init__()
-        self.conv_t = nn.Conv3d(in_channels, out_channels, (1, 3, 3), stride=(1, 2, 2), padding=(0, 1, 1), bias=False)
-        self.conv_xy = nn.Conv3d(
+        self.conv_t = Conv3d(in_channels, out_channels, (1, 3, 3), stride=(1, 2, 2), padding=(0, 1, 1), bias=False)
+        self.conv_xy = Conv3d(
             out_channels, out_channels, (kernel_t, 1, 1), padding=(kernel_t // 2, 0, 0), groups=out_channels, bias=False
         )
 
@@ -98,7 +99,7 @@ class SqueezeExcitation(nn.Module):
     def __init__(self, channels: int, reduced: int):
         super().__init__()
         self.block = nn.Sequential(
-            nn.Conv3d(channels, reduced, 1), nn.ReLU(), nn.Conv3d(reduced, channels, 1), nn.Sigmoid()
+            Conv3d(channels, reduced, 1), nn.ReLU(), Conv3d(reduced, channels, 1), nn.Sigmoid()
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -114,16 +115,16 @@ class Bottleneck(nn.Module):
 
     def __init__(self, dim_in: int, dim_inner: int, dim_out: int, *, stride: int, se: bool):
         super().__init__()
-        self.conv_a = nn.Conv3d(dim_in, dim_inner, 1, bias=False)
+        self.conv_a = Conv3d(dim_in, dim_inner, 1, bias=False)
         self.norm_a = nn.BatchNorm3d(dim_inner)
         self.act_a = nn.ReLU()
-        self.conv_b = nn.Conv3d(
+        self.conv_b = Conv3d(
             dim_inner, dim_inner, 3, stride=(1, stride, stride), padding=1, groups=dim_inner, bias=False
         )
         gate = SqueezeExcitation(dim_inner, round_width(dim_inner, SE_RATIO)) if se else nn.Identity()
         self.norm_b = nn.Sequential(nn.BatchNorm3d(dim_inner), gate)
         self.act_b = nn.SiLU()  # swish: x * sigmoid(x)
-        self.conv_c = nn.Conv3d(dim_inner, dim_out, 1, bias=False)
+        self.conv_c = Conv3d(dim_inner, dim_out, 1, bias=False)
         self.norm_c = nn.BatchNorm3d(dim_out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -139,7 +140,7 @@ class ResBlock(nn.Module):
     def __init__(self, dim_in: int, dim_inner: int, dim_out: int, *, stride: int, se: bool):
         super().__init__()
         project = dim_in != dim_out or stride > 1
-        self.branch1_conv = nn.Conv3d(dim_in, dim_out, 1, stride=(1, stride, stride), bias=False) if project else None
+        self.branch1_conv = Conv3d(dim_in, dim_out, 1, stride=(1, stride, stride), bias=False) if project else None
         self.branch1_norm = nn.BatchNorm3d(dim_out) if dim_in != dim_out else None
         self.branch2 = Bottleneck(dim_in, dim_inner, dim_out, stride=stride, se=se)
         self.activation = nn.ReLU()
@@ -174,11 +175,11 @@ class ProjectedPool(nn.Module):
 
     def __init__(self, dim_in: int, dim_inner: int, dim_out: int):
         super().__init__()
-        self.pre_conv = nn.Conv3d(dim_in, dim_inner, 1, bias=False)
+        self.pre_conv = Conv3d(dim_in, dim_inner, 1, bias=False)
         self.pre_norm = nn.BatchNorm3d(dim_inner)
         self.pre_act = nn.ReLU()
         self.pool = nn.AdaptiveAvgPool3d(1)
-        self.post_conv = nn.Conv3d(dim_inner, dim_out, 1, bias=False)
+        self.post_conv = Conv3d(dim_inner, dim_out, 1, bias=False)
         self.post_act = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
