@@ -9,8 +9,8 @@ from synapt.sim.dataset import ClipTask, clip_seed, make_clip
 
 @pytest.mark.parametrize("spec", CLASSES, ids=[c.name for c in CLASSES])
 def test_class_has_motion_and_a_visible_subject(spec):
-    # Not aerial: its actor is 8-15 px tall at 64 px by design (docs/generator.md, Limits), too
-    # small at 32 px for a small motion such as a punch to move a pixel.
+    # Not aerial: its high camera keeps the actor near the floor of camera.MIN_ACTOR_FRACTION
+    # (10 px at 32 px), too small for a small motion such as a punch to move a pixel.
     kinds = ("room", "outdoor", "studio")
     task = ClipTask(spec.name, 0, 0, clip_seed(7, spec.id, 0), 8, 10, 32, "fast", 0.0, 7, kinds, ("rgb", "segmentation"))
     plan, clip = make_clip(task)
@@ -25,6 +25,29 @@ def test_class_has_motion_and_a_visible_subject(spec):
     change = np.abs(np.diff(rgb, axis=0)).mean(axis=(1, 2, 3)).max()
     mask_change = (subject[1:] != subject[:-1]).mean(axis=(1, 2)).max()
     assert change > 0.5 or mask_change > 0.002, f"no motion (pixel {change:.3f}, mask {mask_change:.4f})"
+
+
+@pytest.mark.parametrize("kind", ["aerial", "outdoor"])
+def test_camera_keeps_the_actor_above_the_minimum_height(kind):
+    """Aerial and wide shots used to show the actor 4-15 px tall at 64 px; the camera now comes
+    closer where an upright actor would cover less than MIN_ACTOR_FRACTION of the frame."""
+    from synapt.sim.camera import MIN_ACTOR_FRACTION
+    from synapt.sim.catalog import BY_NAME
+    from synapt.sim.clip import plan_clip
+
+    clap = BY_NAME["clap"]
+    fractions = [plan_clip(clap, seed=s, frames=2, size=64, fps=4, scene_kinds=(kind,)).params["camera"]["actor_fraction"]
+                 for s in range(40)]
+    assert min(fractions) >= MIN_ACTOR_FRACTION - 1e-3
+    # Measured on rendered pixels: the joints' vertical extent on the first frame is at least 80%
+    # of the floor's share for their extent in metres (joints span the ankles to the neck).
+    for index in range(3):
+        task = ClipTask("clap", 0, index, clip_seed(3, clap.id, index), 2, 4, 64, "fast", 0.0, 3, (kind,),
+                        ("rgb", "pose"))
+        plan, clip = make_clip(task)
+        v, z = clip.extras["joints2d"][0, :, 1], clip.extras["joints3d"][0, :, 2]
+        share = (z.max() - z.min()) / plan.params["actor"]["height"]
+        assert v.max() - v.min() >= 0.8 * MIN_ACTOR_FRACTION * share * 64, plan.params["camera"]
 
 
 def test_high_quality_adds_shadows_and_antialiasing():

@@ -91,6 +91,7 @@ def plan_clip(
         subject_height=actor.height * view_scale,
         lookat_z=surface_z + 0.05 if object_action else (0.5 if kind == "aerial" else actor.height * 0.5),
         close_up=object_action,
+        actor_height=actor.height,
     )
     scene = sample_scene(
         rng, kind=kind, cam_azimuth=cam["azimuth"], textures=context.get("textures"), distractor_shapes=context.get("distractor_shapes")
