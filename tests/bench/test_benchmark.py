@@ -52,7 +52,7 @@ def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
     keys = {(r["pretrain"], r["downstream"], r["mode"]) for r in saved["rows"]}
     for suite in ("proxy-motion", "proxy-context", "myreal"):
         assert {("synthetic", suite, "ft"), ("synthetic", suite, "lp"), ("context_biased", suite, "ft"),
-                ("context_biased", suite, "lp"), ("scratch", suite, "ft")} <= keys
+                ("context_biased", suite, "lp"), ("random_init", suite, "lp"), ("scratch", suite, "ft")} <= keys
     for row in saved["rows"]:
         assert 0.0 <= row["top1"] <= 1.0 and row["top1_ci"][0] <= row["top1"] <= row["top1_ci"][1]
         assert set(row) >= {"model", "pretrain", "downstream", "mode", "top1", "mean_class_acc", "hparams"}

@@ -8,10 +8,10 @@ from synapt.report.write import write_report
 
 def results_fixture() -> dict:
     rows = []
-    for pretrain, base in (("synthetic", 0.6), ("context_biased", 0.5), ("scratch", 0.3)):
+    for pretrain, base in (("synthetic", 0.6), ("context_biased", 0.5), ("random_init", 0.25), ("scratch", 0.3)):
         for suite, shift in (("motion", 0.1), ("context", -0.1)):
             for mode in ("ft", "lp"):
-                if pretrain == "scratch" and mode == "lp":
+                if (pretrain, mode) in (("scratch", "lp"), ("random_init", "ft")):
                     continue
                 acc = base + (shift if pretrain == "synthetic" else -shift)
                 rows.append({"model": "tsn_tiny", "pretrain": pretrain, "downstream": suite, "mode": mode,
@@ -29,11 +29,12 @@ def results_fixture() -> dict:
     }
 
 
-def test_table1_layout_and_scratch_has_no_lp_row():
+def test_table1_layout_ends_with_the_floors():
     text = table1(results_fixture()["rows"])
     lines = [l for l in text.splitlines() if l.startswith("| tsn_tiny")]
     assert [l.split(" | ")[1:3] for l in lines] == [
-        ["synthetic", "FT"], ["synthetic", "LP"], ["context_biased", "FT"], ["context_biased", "LP"], ["scratch", "FT"]]
+        ["synthetic", "FT"], ["synthetic", "LP"], ["context_biased", "FT"], ["context_biased", "LP"],
+        ["random_init", "LP"], ["scratch", "FT"]]
     assert "| tsn_tiny | synthetic | FT | 70.0 [65.0, 75.0] | 50.0 [45.0, 55.0] |" in text
     marked = table1(results_fixture()["rows"], chance={"motion": 0.125, "context": 0.5})
     # context's interval [45, 55] reaches its 50% chance level; motion's [65, 75] does not.
@@ -51,6 +52,7 @@ def test_write_report_md_and_standalone_html(tmp_path):
     text = md.read_text()
     assert "## Table 1" in text and "## Table 2" in text and "natural log" in text
     assert "not real data" in text
+    assert "Floors: `random_init` LP probes the same network's features at initialisation" in text
     assert (tmp_path / "figures" / "bias_vs_gap.png").stat().st_size > 5000
     assert (tmp_path / "figures" / "study_num_classes.png").is_file()
     page = html.read_text()

@@ -286,6 +286,28 @@ def transfer_stage(run: Runner, *, preset: Preset, model: str, pretrain: str, ch
     return _sweep_stage(run, f"transfer-{pretrain}-{suite.name}-{mode}-{model}", base, grid, estimate=estimate)
 
 
+def random_init_stage(run: Runner, *, preset: Preset, model: str, num_classes: int, seed: int = 0) -> Path:
+    """A checkpoint of ``model`` as initialised (seeded), never trained: the floor a linear probe
+    on pre-trained features must beat. Returns its path."""
+    config = {"model": model, "num_classes": num_classes, "seed": seed, "dropout": preset.recipe.get("model.dropout")}
+
+    def work(folder: Path) -> dict:
+        import torch
+
+        from synapt.models import build_model
+        from synapt.train.checkpoint import make_meta, save_checkpoint
+
+        torch.manual_seed(seed)
+        net = build_model(model, num_classes)
+        meta = make_meta(arch=model, num_frames=preset.num_frames, mean=IMAGENET_MEAN, std=IMAGENET_STD,
+                         class_names=[f"class_{i}" for i in range(num_classes)], mode="random_init",
+                         size=preset.train_size)
+        save_checkpoint(folder / "checkpoints" / "init.pt", {"model": net.state_dict(), "meta": meta})
+        return {"parameters": sum(p.numel() for p in net.parameters())}
+
+    return run.stage(f"random-init-{model}", config, work) / "checkpoints" / "init.pt"
+
+
 def _train_estimate(model: str, preset: Preset, *, clips: int, forward_only: bool = False) -> dict:
     """Compute of a training job: forward GFLOPs per clip x clips x (3 with the backward)."""
     per_clip = clip_gflops(model, preset.num_frames, preset.train_size)
@@ -413,7 +435,9 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
             for pretrain, ckpt in checkpoints.items():
                 pretraining.append(pretrain_row(run, ckpt, model=model, pretrain=pretrain))
 
-        # 4. Transfer: FT and LP from every pre-training, and scratch, on every suite.
+        # 4. Transfer: FT and LP from every pre-training, LP on random-init features, and scratch,
+        # on every suite.
+        random_init = random_init_stage(run, preset=preset, model=model, num_classes=n_pre, seed=seed)
         for suite in suites:
             root, clips = suite_roots[suite.name], suite_clips[suite.name]
             for pretrain, ckpt in checkpoints.items():
@@ -422,6 +446,12 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
                                             suite=suite, data_root=root, mode=mode, clips=clips)
                     if not dry_run:
                         rows.append(transfer_row(run, folder, model=model, pretrain=pretrain, suite=suite, mode=mode))
+            # The floors: a linear probe on the same network's random-init features, and the
+            # network trained from scratch on the suite.
+            folder = transfer_stage(run, preset=preset, model=model, pretrain="random_init", checkpoint=random_init,
+                                    suite=suite, data_root=root, mode="lp", clips=clips)
+            if not dry_run:
+                rows.append(transfer_row(run, folder, model=model, pretrain="random_init", suite=suite, mode="lp"))
             folder = transfer_stage(run, preset=preset, model=model, pretrain="scratch", checkpoint=None, suite=suite,
                                     data_root=root, mode="scratch", clips=clips)
             if not dry_run:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-PRETRAIN_ORDER = ("synthetic", "context_biased", "scratch")
+PRETRAIN_ORDER = ("synthetic", "context_biased", "random_init", "scratch")
+FLOORS = ("random_init", "scratch")  # rows that had no pre-training: listed last
 
 
 def _pct(value: float | None) -> str:
@@ -20,11 +21,11 @@ def _cell(row: dict | None, chance: float | None = None) -> str:
 
 
 def pretrain_order(rows: list[dict]) -> list[str]:
-    """synthetic, context_biased, configured real sources, then scratch (last, as in Table 1)."""
+    """synthetic, context_biased, configured real sources, then the floors: random_init, scratch."""
     names = list(dict.fromkeys(r["pretrain"] for r in rows))
-    known = [p for p in PRETRAIN_ORDER if p in names and p != "scratch"]
+    known = [p for p in PRETRAIN_ORDER if p in names and p not in FLOORS]
     real = [p for p in names if p not in PRETRAIN_ORDER]
-    return known + real + (["scratch"] if "scratch" in names else [])
+    return known + real + [p for p in FLOORS if p in names]
 
 
 def table1(rows: list[dict], suite_names: dict[str, str] | None = None,
@@ -33,7 +34,8 @@ def table1(rows: list[dict], suite_names: dict[str, str] | None = None,
 
     Each cell is the top-1 accuracy in percent with its 95% bootstrap interval over test clips,
     marked † when that interval reaches down to chance (``chance[suite]``, a fraction).
-    Scratch has no linear-probe row: a probe on random features measures nothing useful.
+    ``random_init`` LP is a linear probe on the network's features at initialisation (never
+    trained): what pre-trained features must beat; ``scratch`` FT trains the network on the suite.
     """
     suite_names = suite_names or {}
     chance = chance or {}

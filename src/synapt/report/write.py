@@ -65,8 +65,12 @@ def write_report(results: dict, out_dir: str | Path) -> tuple[Path, Path]:
                "against chance (1 / classes). Transfer from a pre-training at chance measures an untrained network.",
                "", tables.pretraining_table(results["pretraining"]), ""]
     chance = {name: 1.0 / info["classes"] for name, info in suites.items() if info.get("classes")}
-    md += ["## Table 1 — transfer by fine-tuning (FT) and linear probing (LP)", "",
-           tables.table1(results["rows"], suite_names, chance), ""]
+    md += ["## Table 1 — transfer by fine-tuning (FT) and linear probing (LP)", ""]
+    if any(r["pretrain"] == "random_init" for r in results["rows"]):
+        md += ["Floors: `random_init` LP probes the same network's features at initialisation (never trained), "
+               "with the same probe grid; `scratch` FT trains the network on the suite alone. Pre-trained LP "
+               "rows must beat `random_init` LP for the pre-training to have taught the features anything.", ""]
+    md += [tables.table1(results["rows"], suite_names, chance), ""]
     if any("†" in line for line in md[-2].splitlines()):
         md += ["† the 95% interval reaches chance (1 / classes): not distinguishable from guessing at this scale.", ""]
 
