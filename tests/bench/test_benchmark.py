@@ -55,7 +55,21 @@ def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
                 ("context_biased", suite, "lp"), ("random_init", suite, "lp"), ("scratch", suite, "ft")} <= keys
     for row in saved["rows"]:
         assert 0.0 <= row["top1"] <= 1.0 and row["top1_ci"][0] <= row["top1"] <= row["top1_ci"][1]
+        # Per-clip results of the test split, for the paired comparisons.
+        assert len(row["videos"]["correct"]) == row["test_clips"]
+        assert sum(row["videos"]["correct"]) == round(row["top1"] * row["test_clips"])
         assert set(row) >= {"model", "pretrain", "downstream", "mode", "top1", "mean_class_acc", "hparams"}
+    # Table 1's comparisons as paired differences on the same test clips.
+    pairs = {(c["a"], c["b"], c["mode"], c["downstream"]): c for c in saved["comparisons"]}
+    for suite in ("proxy-motion", "proxy-context", "myreal"):
+        for key in (("synthetic", "scratch", "ft"), ("synthetic", "random_init", "lp"),
+                    ("synthetic", "context_biased", "lp")):
+            c = pairs[(*key, suite)]
+            assert c["ci"][0] <= c["difference"] <= c["ci"][1] and c["clips"] > 0
+            ra = next(r for r in saved["rows"] if (r["pretrain"], r["mode"], r["downstream"]) == (key[0], key[2], suite))
+            rb = next(r for r in saved["rows"] if (r["pretrain"], r["mode"], r["downstream"]) == (key[1], key[2], suite))
+            assert c["difference"] == pytest.approx(ra["top1"] - rb["top1"])
+    assert "### Paired differences" in (tmp_path / "out" / "report.md").read_text()
     assert {b["dataset"] for b in saved["bias"]} >= {"proxy-motion", "proxy-context"}
     for b in saved["bias"]:
         assert b["M_rnd"] == pytest.approx(1 / round(1 / b["M_rnd"]))

@@ -15,3 +15,21 @@ def test_bootstrap_ci_brackets_the_accuracy_and_shrinks_with_clips():
     assert (hi_l - lo_l) / 2 == pytest.approx(0.048, abs=0.006)
     assert bootstrap_ci(small, seed=1) == (lo_s, hi_s)
     assert bootstrap_ci(np.ones(5)) == (1.0, 1.0)
+
+
+def test_paired_interval_is_narrower_than_unpaired_and_centred_on_the_difference():
+    from synapt.report.stats import paired_bootstrap_ci
+
+    rng = np.random.default_rng(0)
+    easy = rng.uniform(size=200) < 0.5  # clips both models get right or wrong together
+    a = easy | (rng.uniform(size=200) < 0.2)  # A also gets some hard clips right
+    b = easy.copy()
+    diff, low, high = paired_bootstrap_ci(a, b)
+    assert diff == pytest.approx(a.mean() - b.mean())
+    assert 0 < low < diff < high
+    ua, ub = bootstrap_ci(a), bootstrap_ci(b)
+    assert high - low < (ua[1] - ua[0]) + (ub[1] - ub[0])
+    same = paired_bootstrap_ci(b, b)
+    assert same == (0.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="equal"):
+        paired_bootstrap_ci(a[:10], b)

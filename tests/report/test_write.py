@@ -24,6 +24,8 @@ def results_fixture() -> dict:
         "bias": [{"dataset": "motion", "encoder": "static-context", "M": 0.2, "M_rnd": 0.125, "B": 0.47, "B_log2": 0.68},
                  {"dataset": "context", "encoder": "static-context", "M": 0.9, "M_rnd": 0.125, "B": 1.97, "B_log2": 2.85}],
         "studies": {"num_classes": study},
+        "comparisons": [{"model": "tsn_tiny", "downstream": "motion", "mode": "ft", "a": "synthetic", "b": "scratch",
+                         "difference": 0.4, "ci": [0.25, 0.55], "clips": 40, "verdict": "synthetic better"}],
         "suites": {"motion": {"title": "proxy-motion", "kind": "proxy, low bias", "classes": 8},
                    "context": {"title": "proxy-context", "kind": "proxy, high bias", "classes": 8}},
     }
@@ -52,6 +54,7 @@ def test_write_report_md_and_standalone_html(tmp_path):
     text = md.read_text()
     assert "## Table 1" in text and "## Table 2" in text and "natural log" in text
     assert "not real data" in text
+    assert "| tsn_tiny | proxy-motion | synthetic | scratch | FT | +40.0 [+25.0, +55.0] | 40 | synthetic better |" in text
     assert "Floors: `random_init` LP probes the same network's features at initialisation" in text
     assert (tmp_path / "figures" / "bias_vs_gap.png").stat().st_size > 5000
     assert (tmp_path / "figures" / "study_num_classes.png").is_file()

@@ -363,7 +363,9 @@ def transfer_row(run: Runner, folder: Path, *, model: str, pretrain: str, suite:
     hparams = result["hparams"]
     if mode == "lp":  # the probe chose its own lr / batch / weight decay on val, inside the run
         hparams = {f"probe.{k}": result["val"][k] for k in ("lr", "batch_size", "weight_decay") if k in result["val"]}
-    matrix = np.asarray(json.loads((folder / "best" / "confusion_test.json").read_text())["matrix"])
+    confusion = json.loads((folder / "best" / "confusion_test.json").read_text())
+    matrix = np.asarray(confusion["matrix"])
+    videos = confusion.get("videos")
     return {
         "model": model, "pretrain": pretrain, "downstream": suite.name,
         "mode": "ft" if mode in ("ft", "scratch") else "lp",
@@ -371,7 +373,38 @@ def transfer_row(run: Runner, folder: Path, *, model: str, pretrain: str, suite:
         "mean_class_acc": test.get("mean_class_accuracy"), "top5": test.get("top5"),
         "val_top1": result["val"].get("top1"), "hparams": hparams, "protocol": test.get("protocol"),
         "test_clips": int(matrix.sum()),
+        # Per test clip, for paired comparisons on the same clips (paired_comparisons).
+        "videos": {"path": videos["path"], "correct": [int(p == y) for p, y in zip(videos["pred"], videos["label"])]}
+        if videos else None,
     }
+
+
+# Table 1's comparisons: (A, B, mode). Every configured real pre-training is compared with synthetic.
+COMPARISONS = (("synthetic", "scratch", "ft"), ("synthetic", "random_init", "lp"),
+               ("synthetic", "context_biased", "ft"), ("synthetic", "context_biased", "lp"))
+
+
+def paired_comparisons(rows: list[dict], *, real_pretrain=()) -> list[dict]:
+    """A - B top-1 on the same test clips with a paired bootstrap 95% interval, per model and suite."""
+    from synapt.report.stats import paired_bootstrap_ci
+
+    pairs = list(COMPARISONS) + [(real, "synthetic", mode) for real in real_pretrain for mode in ("ft", "lp")]
+    by_key = {(r["model"], r["pretrain"], r["mode"], r["downstream"]): r for r in rows if r.get("videos")}
+    out = []
+    for model, suite in dict.fromkeys((r["model"], r["downstream"]) for r in rows):
+        for a, b, mode in pairs:
+            ra, rb = by_key.get((model, a, mode, suite)), by_key.get((model, b, mode, suite))
+            if ra is None or rb is None:
+                continue
+            correct_b = dict(zip(rb["videos"]["path"], rb["videos"]["correct"]))
+            shared = [(c, correct_b[p]) for p, c in zip(ra["videos"]["path"], ra["videos"]["correct"]) if p in correct_b]
+            if not shared:
+                continue
+            diff, low, high = paired_bootstrap_ci([x for x, _ in shared], [y for _, y in shared])
+            out.append({"model": model, "downstream": suite, "mode": mode, "a": a, "b": b, "difference": diff,
+                        "ci": [low, high], "clips": len(shared),
+                        "verdict": f"{a} better" if low > 0 else (f"{b} better" if high < 0 else "not distinguishable")})
+    return out
 
 
 # --------------------------------------------------------------------------- the whole job
@@ -522,6 +555,7 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
         "stages": {"total": len(run.planned), "reused": sum(p.reused for p in run.planned)},
         "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}",
         "rows": rows,
+        "comparisons": paired_comparisons(rows, real_pretrain=[s.name for s in preset.real_pretrain]),
         "pretraining": pretraining,
         "bias": bias_rows,
         "bias_encoder": encoder["description"],

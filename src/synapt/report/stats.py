@@ -27,3 +27,28 @@ def bootstrap_ci(
     tail = (1.0 - confidence) / 2.0
     low, high = np.quantile(means, [tail, 1.0 - tail])
     return float(low), float(high)
+
+
+def paired_bootstrap_ci(
+    correct_a: np.ndarray, correct_b: np.ndarray, *, confidence: float = 0.95, resamples: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
+    """Difference of two accuracies on the same clips, with its paired percentile bootstrap interval.
+
+    Clips are drawn with replacement and both models' results on a drawn clip move together, so
+    clip difficulty, shared by both, cancels: the interval is much narrower than the unpaired one.
+
+    Args:
+        correct_a, correct_b: one 0/1 entry per test clip, in the same clip order.
+    Returns:
+        (accuracy A - accuracy B, low, high) as fractions.
+    """
+    a = np.asarray(correct_a, dtype=np.float64)
+    b = np.asarray(correct_b, dtype=np.float64)
+    if a.shape != b.shape or a.size == 0:
+        raise ValueError(f"paired_bootstrap_ci needs two equal, non-empty lists of clips ({a.size} vs {b.size})")
+    diff = a - b
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, diff.size, size=(resamples, diff.size))].mean(axis=1)
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(means, [tail, 1.0 - tail])
+    return float(diff.mean()), float(low), float(high)

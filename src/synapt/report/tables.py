@@ -56,6 +56,18 @@ def table1(rows: list[dict], suite_names: dict[str, str] | None = None,
     return "\n".join(lines)
 
 
+def comparisons_table(comparisons: list[dict], suite_names: dict[str, str] | None = None) -> str:
+    """Paired differences A - B (points) with their 95% intervals and what they say."""
+    suite_names = suite_names or {}
+    lines = ["| model | suite | A | B | mode | A - B [95% CI] | clips | verdict |", "|---|---|---|---|---|---|---|---|"]
+    for c in comparisons:
+        low, high = c["ci"]
+        lines.append(f"| {c['model']} | {suite_names.get(c['downstream'], c['downstream'])} | {c['a']} | {c['b']} | "
+                     f"{c['mode'].upper()} | {100 * c['difference']:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}] | "
+                     f"{c['clips']} | {c['verdict']} |")
+    return "\n".join(lines)
+
+
 def table2(bias_rows: list[dict]) -> str:
     """Representation bias per dataset: M, M_rnd, B (nats) and B in bits (the paper's unit)."""
     lines = [

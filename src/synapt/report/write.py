@@ -73,6 +73,12 @@ def write_report(results: dict, out_dir: str | Path) -> tuple[Path, Path]:
     md += [tables.table1(results["rows"], suite_names, chance), ""]
     if any("†" in line for line in md[-2].splitlines()):
         md += ["† the 95% interval reaches chance (1 / classes): not distinguishable from guessing at this scale.", ""]
+    if results.get("comparisons"):
+        md += ["### Paired differences", "",
+               "Each comparison of Table 1 on the same test clips: top-1 of A minus top-1 of B in points, with a "
+               "paired bootstrap 95% interval over clips (both models' results on a drawn clip move together). "
+               "One seed per cell: the interval covers test-clip sampling, not training noise.", "",
+               tables.comparisons_table(results["comparisons"], suite_names), ""]
 
     if results.get("bias"):
         encoder = results.get("bias_encoder", results["bias"][0]["encoder"])

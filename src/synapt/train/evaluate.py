@@ -60,24 +60,36 @@ def evaluate(model: nn.Module, dataset: Dataset, *, protocol: dict, class_names:
 
     Returns:
         ``{"protocol": {...}, "top1", "top5", "mean_class_accuracy", "num_videos",
-        "confusion": (K, K) list}``.
+        "confusion": (K, K) list, "videos": per-video predictions}`` (see :func:`per_video`).
     """
     _, scores, labels = predict(model, dataset, env=env, batch_size=batch_size, workers=workers,
                                 autocast=autocast, progress=progress, desc=f"eval {protocol.get('split', '')}")
     result = {"protocol": dict(protocol), **classification_metrics(scores, labels)}
     result["confusion"] = confusion_matrix(scores.argmax(axis=1), labels, len(class_names)).tolist()
+    result["videos"] = per_video(dataset, scores.argmax(axis=1), labels)
     return result
 
 
+def per_video(dataset: Dataset, predictions: np.ndarray, labels: np.ndarray) -> dict:
+    """``{"path": [...], "label": [...], "pred": [...]}`` in dataset order: what paired comparisons
+    of two models on the same test clips need (paths join runs whatever their order)."""
+    records = getattr(dataset, "records", None)
+    paths = [str(r.path) for r in records] if records is not None else [str(i) for i in range(len(labels))]
+    return {"path": paths, "label": [int(v) for v in labels], "pred": [int(v) for v in predictions]}
+
+
 def write_confusion(path: str | Path, result: dict, class_names: list[str]) -> None:
-    """Save a confusion matrix (rows = true class) with its class names and protocol."""
-    atomic_write_text(path, json.dumps(
-        {"protocol": result["protocol"], "class_names": class_names, "matrix": result["confusion"]}) + "\n")
+    """Save a confusion matrix (rows = true class) with its class names, protocol and, when the
+    result has them, the per-video predictions (``videos``)."""
+    content = {"protocol": result["protocol"], "class_names": class_names, "matrix": result["confusion"]}
+    if "videos" in result:
+        content["videos"] = result["videos"]
+    atomic_write_text(path, json.dumps(content) + "\n")
 
 
 def without_confusion(result: dict) -> dict:
-    """The result minus its (large) matrix, for log lines and ``metrics.json``."""
-    return {k: v for k, v in result.items() if k != "confusion"}
+    """The result minus its (large) matrix and per-video lists, for log lines and ``metrics.json``."""
+    return {k: v for k, v in result.items() if k not in ("confusion", "videos")}
 
 
 def evaluate_checkpoint(checkpoint: str | Path, *, root: str, data_format: str | None = None,

@@ -38,6 +38,7 @@ from synapt.io import atomic_write_bytes, atomic_write_text, torch_load_safely
 from synapt.train.checkpoint import make_meta, save_checkpoint
 from synapt.train.datasets import Datasets, view_protocol
 from synapt.train.distributed import DistEnv, gather_by_index
+from synapt.train.evaluate import per_video
 from synapt.train.loader import epoch_loader
 from synapt.train.metrics import classification_metrics, confusion_matrix
 from synapt.train.modes import ModelBuilder, prepare_model
@@ -267,7 +268,8 @@ def run_cached_probe(config: TrainConfig, *, out_dir: Path, datasets: Datasets, 
         if env.is_main:
             atomic_write_text(out_dir / "confusion_test.json", json.dumps({
                 "protocol": protocols["test"], "class_names": datasets.class_names,
-                "matrix": confusion_matrix(scores.argmax(1), labels, num_classes).tolist()}) + "\n")
+                "matrix": confusion_matrix(scores.argmax(1), labels, num_classes).tolist(),
+                "videos": per_video(datasets.test, scores.argmax(1), labels)}) + "\n")
     if env.is_main:
         out_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out_dir / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
