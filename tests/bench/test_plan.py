@@ -28,7 +28,7 @@ def test_suites_are_disjoint_from_pretraining_and_stratified():
     motion, context = (set(s.classes) for s in plan.suites)
     assert len(motion) == len(context) == 6
     assert not motion & context and not (motion | context) & set(plan.pretrain)
-    assert len(plan.pretrain) == get_preset("tiny").pretrain_classes == 10
+    assert len(plan.pretrain) == get_preset("tiny").pretrain_classes == 12
     assert {c[0] for c in motion} == {"h", "o"}  # both families in each suite
     assert plan_classes(get_preset("tiny"), CATALOG) == plan
     assert plan.suites[0].context_bias == 0.0 and plan.suites[1].context_bias == 1.0

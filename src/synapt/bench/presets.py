@@ -9,6 +9,7 @@ states the paper's scale and expects GPUs and the real datasets under configured
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from synapt.bench.sweep import PAPER_DOWNSTREAM_GRID, PAPER_PRETRAIN_GRID
 from synapt.errors import UserError
@@ -101,23 +102,21 @@ PAPER_RECIPE = {"optim.name": "sgd", "optim.label_smoothing": 0.0, "model.dropou
                 "data.train_crop": "multiscale"}
 
 PRESETS: dict[str, Preset] = {
-    # Sized from runs on a 2-core box (docs/training.md): r2plus1d_tiny (a width-8 R(2+1)D: it
-    # sees the order of frames, TSN cannot) trains at about 35 clips/s on 8 frames at 64 px in the
-    # loop (decoding in-process, decoded clips cached); generation makes about 14 clips/s at 64 px x
-    # 8 frames with two workers. Full-width 3-D ResNet-18s run at 10-13 clips/s here. Pre-training
-    # gets most of the 20 minutes (1,188 clips x 8 epochs, twice). 1,080 clips x 8 epochs gave 46.7%
-    # val on 12 classes in a 14.5 min benchmark, 1,620 x 5 gave 41.7% (docs/training.md). 12 x 120
-    # took 17.6-19.9 min (the box's speed varies by 15%) once clips became real-time, mocap-driven
-    # and styled (generation 12-16 clips/s, harder classes): 10 x 110 keeps the demo with its
-    # install under 20 min. The class, clip and scene studies cost a pre-training each and are
-    # left to `small`.
+    # Sized from runs on a 2-core box (docs/training.md). r2plus1d_w16 (a width-16 R(2+1)D: it
+    # sees the order of frames, TSN cannot) trains at about 45 clips/s on 8 frames at 64 px once
+    # 3-D convolutions run as 2-D ones (models.conv; width 8 runs at about 85 but reached 43.2% val
+    # where width 16 reached 53.8%, on 12 classes x 110 clips in 8 epochs). Generation makes about
+    # 14 clips/s at 64 px x 8 frames with two workers. Epochs past 8 do not help at this size
+    # (width 8: 43.2% at 8, 44.7% at 14); more clips do (width 8, 160 clips: 48.4%). Pre-training
+    # gets most of the 20 minutes (1,296 clips x 8 epochs, twice). The class, clip and scene
+    # studies cost a pre-training each and are left to `small`.
     "tiny": Preset(
         name="tiny",
-        models=("r2plus1d_tiny",),
+        models=("r2plus1d_w16",),
         frames=8,
         size=64,
-        pretrain_classes=10,
-        clips_per_class=110,
+        pretrain_classes=12,
+        clips_per_class=120,
         num_frames=8,
         train_size=64,
         pretrain_epochs=8,
@@ -214,5 +213,24 @@ def with_real_datasets(preset: Preset, datasets: dict) -> Preset:
                              split=int(spec.get("split", 1))))
         return tuple(out)
 
-    return replace(preset, suites=preset.suites + suites("downstream", "real"),
-                   real_pretrain=preset.real_pretrain + suites("pretrain", "real"))
+    unknown = sorted(set(datasets) - {"downstream", "pretrain", "static_encoder"})
+    if unknown:
+        raise UserError(f"datasets: unknown key {unknown[0]!r} (keys: downstream, pretrain, static_encoder)")
+    preset = replace(preset, suites=preset.suites + suites("downstream", "real"),
+                     real_pretrain=preset.real_pretrain + suites("pretrain", "real"))
+    static = datasets.get("static_encoder")
+    if static is not None:
+        if not isinstance(static, dict) or "weights" not in static or set(static) - {"weights", "model"}:
+            raise UserError("datasets.static_encoder: needs 'weights' (a torchvision ImageNet ResNet-50 file) and "
+                            "optionally 'model' (default tsn_r50); no other keys")
+        preset = with_static_weights(preset, static["weights"], model=static.get("model", "tsn_r50"))
+    return preset
+
+
+def with_static_weights(preset: Preset, weights: str | Path, *, model: str = "tsn_r50") -> Preset:
+    """The preset measuring B with a TSN whose 2-D trunk carries ``weights`` (torchvision ImageNet layout)."""
+    path = Path(weights)
+    if not path.is_file():
+        raise UserError(f"static encoder weights {path} not found (a torchvision ImageNet ResNet-50 file, e.g. "
+                        "resnet50-11ad3fa6.pth)")
+    return replace(preset, static_weights=str(path.resolve()), static_encoder=model)

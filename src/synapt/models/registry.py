@@ -21,6 +21,7 @@ MODELS = {
     "tsn_tiny": tsn.tsn_tiny,
     "i3d_tiny": resnet3d.i3d_tiny,
     "r2plus1d_tiny": resnet3d.r2plus1d_tiny,
+    "r2plus1d_w16": resnet3d.r2plus1d_w16,
     "timesformer_tiny": timesformer.timesformer_tiny,
     # CPU-class video models: torchvision's video ResNet-18s and pytorchvideo's X3D.
     "r3d_18": video_resnet.r3d_18,

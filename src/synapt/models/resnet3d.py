@@ -452,12 +452,29 @@ def r2plus1d_tiny(
     mid_channels: Literal["tran", "planes"] = "tran",
     dropout: float = 0.5,
     temporal_padding: TemporalPadding = "zeros",
+    width: int = 8,
 ) -> ResNet3d:
-    """R(2+1)D with width 8 and one bottleneck per stage, for CPU tests and the tiny preset."""
+    """R(2+1)D with width 8 (or ``width``) and one bottleneck per stage, for CPU tests."""
     model = _r2plus1d(
-        (1, 1, 1, 1), num_classes=num_classes, width=8, mid_channels=mid_channels, dropout=dropout,
+        (1, 1, 1, 1), num_classes=num_classes, width=width, mid_channels=mid_channels, dropout=dropout,
         temporal_padding=temporal_padding,
     )
-    model.arch = "r2plus1d_tiny"
+    model.arch = "r2plus1d_tiny" if width == 8 else f"r2plus1d_w{width}"
     model.default_input = {"num_frames": 8, "size": 112}
     return model
+
+
+def r2plus1d_w16(
+    *,
+    num_classes: int,
+    mid_channels: Literal["tran", "planes"] = "tran",
+    dropout: float = 0.5,
+    temporal_padding: TemporalPadding = "zeros",
+) -> ResNet3d:
+    """``r2plus1d_tiny`` at width 16 (0.91 M parameters with a 12-way head): the tiny preset's model.
+
+    At 8 x 64 px on 12 generated classes x 110 clips it reached 53.8% val top-1 in 8 epochs where
+    width 8 reached 43.2%, for 1.8x the training time (docs/training.md).
+    """
+    return r2plus1d_tiny(num_classes=num_classes, mid_channels=mid_channels, dropout=dropout,
+                         temporal_padding=temporal_padding, width=16)
