@@ -99,7 +99,9 @@ def test_real_datasets_join_the_plan_and_are_indexed_first(generated, tmp_path):
     plan = run_benchmark(preset, tmp_path / "bench", dry_run=True, progress=False)
     names = {stage["name"] for stage in plan["plan"]}
     assert {"transfer-synthetic-myreal-ft-tsn_tiny", "transfer-scratch-myreal-scratch-tsn_tiny",
-            "bias-probe-myreal"} <= names
+            "transfer-random_init-myreal-lp-tsn_tiny", "bias-appearance-myreal"} <= names
+    # The static-context encoder learned generator labels: it never measures a real suite.
+    assert "bias-probe-myreal" not in names and "bias-probe-proxy-motion" in names
     missing = with_real_datasets(micro_preset(), {"downstream": {"ucf": {"format": "ucf101", "root": str(tmp_path / "no")}}})
     with pytest.raises(UserError):
         run_benchmark(missing, tmp_path / "bench2", dry_run=True, progress=False)

@@ -1,11 +1,20 @@
-"""Representation bias inside the benchmark: the static encoder, M for each dataset, Figure 2.
+"""Representation bias inside the benchmark: the static encoders, M for each dataset, Figure 2.
 
-A static encoder is a 2-D network applied to frames, its features averaged over time. A TSN
-*is* that (a 2-D ResNet per frame, average consensus), so the encoder is a TSN whose features
-are frozen, and M(D, phi) is the test top-1 of the training engine's cached-feature linear
-probe on D. With an ImageNet ResNet-50 file (torchvision layout) this measures what the paper
-measured. Offline, the default encoder is a TSN trained on *single frames* of generated data to
-recognise the scene kind and the distractor objects: it sees context, never motion.
+A static encoder maps frames to features with no notion of time; M(D, phi) is the balanced (mean
+class) test accuracy of a linear probe on them, and B = ln(M / M_rnd) with M_rnd = 1 / classes.
+The benchmark measures B under every encoder it has, each row naming its encoder:
+
+- ``appearance`` (the generic default, offline): classic appearance descriptors of three frames
+  (16 x 16 grey pixels, their edge magnitudes, a 4x4x4 colour histogram; ``validity.frame_features``)
+  averaged over time, probed by an L2-regularised softmax regression. Never trained on any
+  labels, so it cannot have learned the generator's variables; crude, so B under it is a floor
+  for what a stronger encoder would find.
+- ``imagenet:<model>`` with ``--static-weights FILE`` (or ``static_encoder: {weights: FILE}`` in
+  ``datasets.yaml``): a TSN whose 2-D ResNet-50 carries torchvision ImageNet weights, frozen, probed
+  by the training engine's cached linear probe: what the paper measured.
+- ``static-context:<model>``: a TSN trained on single generated frames to name the scene kind and
+  the distractor objects. Trained on the very variables ``--context-bias`` ties to the label, it
+  is an in-domain diagnostic of those variables; it is never used on real suites.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from synapt.bench.bias import bias_or_none, bias_ranked_subsets
+from synapt.bench.validity import softmax_fit, frame_features
 from synapt.bench.presets import Preset
 from synapt.io import atomic_write_text
 
@@ -97,6 +107,57 @@ def static_encoder(run, *, preset: Preset, sources: list[Path], seed: int = 0) -
             "model": model, "checkpoint": str(folder / "run" / "checkpoints" / "best.pt"), "weights_source": "synapt"}
 
 
+APPEARANCE = {"encoder": "appearance", "kind": "appearance", "model": None,
+              "description": "appearance descriptors (grey pixels, edges, colour histogram of 3 frames, averaged; "
+                             "never trained on any labels)"}
+TRAINED_ON_GENERATOR = "static-context"  # encoders of this family learned generator labels
+# The one probe recipe of every TSN-encoder B, in the benchmark and in `synapt bias`: B compares
+# datasets, so no dataset's probe may be tuned harder than another's.
+BIAS_PROBE = {"cache": True, "epochs": 50, "lrs": [0.05], "batch_sizes": [32], "weight_decays": [1e-4]}
+
+
+def balanced_accuracy(matrix) -> float:
+    """Mean per-class recall over the classes present in a confusion matrix (rows = true class)."""
+    matrix = np.asarray(matrix, dtype=float)
+    present = matrix.sum(axis=1) > 0
+    return float(np.mean(np.diag(matrix)[present] / matrix.sum(axis=1)[present])) if present.any() else 0.0
+
+
+def clip_appearance(path: Path, *, frames: int = 3) -> np.ndarray:
+    """The appearance descriptor of one clip: ``frame_features`` of ``frames`` evenly spaced frames, averaged."""
+    from synapt.data.video import open_video
+
+    reader = open_video(path)
+    n = max(reader.num_frames, 1)
+    picks = sorted({min(n - 1, round((i + 0.5) * n / frames)) for i in range(frames)})
+    video = reader.get_frames(picks).permute(0, 2, 3, 1).numpy()
+    return np.mean([frame_features(frame) for frame in video], axis=0)
+
+
+def appearance_probe(data_root: Path, *, test_split: str, l2: float = 1e-2) -> dict:
+    """Softmax probe on appearance descriptors: train on ``train``, score on ``test_split``.
+
+    Returns ``{"top1", "balanced", "num_classes", "per_class"}`` like the TSN probes' results.
+    """
+    from synapt.sim.verify import read_manifest
+
+    root = Path(data_root)
+    classes = json.loads((root / "classes.json").read_text())
+    rows = read_manifest(root)
+    feats = {split: [(clip_appearance(root / r["path"]), int(r["label"])) for r in rows if r.get("split") == split]
+             for split in ("train", test_split)}
+    if not feats["train"] or not feats[test_split]:
+        raise ValueError(f"{root}: the appearance probe needs train and {test_split} clips")
+    x, y = np.stack([f for f, _ in feats["train"]]), np.array([label for _, label in feats["train"]])
+    xt, yt = np.stack([f for f, _ in feats[test_split]]), np.array([label for _, label in feats[test_split]])
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
+    w = softmax_fit((x - mean) / std, y, len(classes), l2=l2)
+    pred = (np.hstack([(xt - mean) / std, np.ones((len(xt), 1))]) @ w).argmax(axis=1)
+    per_class = {int(c): float((pred[yt == c] == c).mean()) for c in np.unique(yt)}
+    return {"top1": float((pred == yt).mean()), "balanced": float(np.mean(list(per_class.values()))),
+            "num_classes": len(classes), "per_class": per_class}
+
+
 def _probe_config(preset: Preset, *, data_root: Path, encoder: dict, test_split: str) -> dict:
     from synapt.bench.benchmark import train_config
 
@@ -104,9 +165,7 @@ def _probe_config(preset: Preset, *, data_root: Path, encoder: dict, test_split:
                        epochs=preset.downstream_epochs, weights=Path(encoder["checkpoint"]))
     cfg["model"]["weights_source"] = encoder.get("weights_source", "synapt")
     cfg["data"]["test_split"] = test_split
-    # One probe setting for every dataset: B compares datasets, so the probe must not be
-    # tuned harder on some than on others.
-    cfg["probe"].update({"lrs": [0.05], "batch_sizes": [32], "weight_decays": [1e-4]})
+    cfg["probe"] = dict(BIAS_PROBE)
     return cfg
 
 
@@ -119,22 +178,35 @@ def _probe(run, name: str, cfg: dict) -> Path:
         matrix = np.asarray(json.loads((folder / "run" / "confusion_test.json").read_text())["matrix"])
         present = matrix.sum(axis=1) > 0
         per_class = {int(c): float(matrix[c, c] / matrix[c].sum()) for c in np.flatnonzero(present)}
-        return {"top1": result["test"]["top1"], "num_classes": int(matrix.shape[0]), "per_class": per_class}
+        return {"top1": result["test"]["top1"], "balanced": balanced_accuracy(matrix),
+                "num_classes": int(matrix.shape[0]), "per_class": per_class}
 
     return run.stage(name, {"probe": cfg}, work)
 
 
 def measure_bias(run, *, dataset: str, data_root: Path, encoder: dict, preset: Preset, test_split: str) -> dict | None:
-    """{"dataset", "encoder", "M", "M_rnd", "B", "B_log2"} of one dataset (None in a dry run)."""
-    probe = _probe(run, f"bias-probe-{_slug(dataset)}",
-                   _probe_config(preset, data_root=data_root, encoder=encoder, test_split=test_split))
+    """{"dataset", "encoder", "M", "M_rnd", "B", "B_log2", "top1"} of one dataset (None in a dry run).
+
+    M is the probe's balanced (mean class) accuracy on ``test_split``, so that a dataset's class
+    imbalance cannot raise it above what chance (1 / classes) means.
+    """
+    if encoder.get("kind") == "appearance":
+        config = {"data": str(data_root), "test_split": test_split, "encoder": encoder["encoder"]}
+        probe = run.stage(f"bias-appearance-{_slug(dataset)}", config,
+                          lambda folder: appearance_probe(data_root, test_split=test_split))
+    else:
+        probe = _probe(run, f"bias-probe-{_slug(dataset)}",
+                       _probe_config(preset, data_root=data_root, encoder=encoder, test_split=test_split))
     if run.dry_run:
         return None
     measured = run.result(probe)
     k = measured["num_classes"]
-    b, bits = bias_or_none(measured["top1"], k)
-    return {"dataset": dataset, "encoder": encoder["encoder"], "M": measured["top1"], "M_rnd": 1.0 / k,
-            "B": b, "B_log2": bits, "split": test_split}
+    balanced = measured.get("balanced")
+    if balanced is None:  # a TSN probe: mean of the per-class recalls of the classes present
+        balanced = float(np.mean(list(measured["per_class"].values()))) if measured["per_class"] else 0.0
+    b, bits = bias_or_none(balanced, k)
+    return {"dataset": dataset, "encoder": encoder["encoder"], "M": balanced, "top1": measured["top1"],
+            "M_rnd": 1.0 / k, "B": b, "B_log2": bits, "split": test_split}
 
 
 def bias_subset_stage(run, *, data_root: Path, encoder: dict, preset: Preset, checkpoints: dict[str, Path]) -> Path:
@@ -174,8 +246,9 @@ def bias_subset_stage(run, *, data_root: Path, encoder: dict, preset: Preset, ch
                 cfg = train_config(preset, mode="linear_probe", data_root=subset.out_dir, model=preset.models[0],
                                    epochs=preset.downstream_epochs, weights=ckpt)
                 top1[name] = run.result(_probe(run, f"subset{i}-lp-{name}", cfg))["top1"]
-            b, _ = bias_or_none(static["top1"], len(ids))
-            points.append({"subset": f"S{i + 1}", "classes": names, "B": b, "M": static["top1"],
+            m = static.get("balanced", static["top1"])
+            b, _ = bias_or_none(m, len(ids))
+            points.append({"subset": f"S{i + 1}", "classes": names, "B": b, "M": m,
                            "synthetic": top1.get("synthetic"), "context_biased": top1.get("context_biased"),
                            "ratio": (top1["context_biased"] / top1["synthetic"]) if top1.get("synthetic") else math.inf})
         return {"subsets": points}

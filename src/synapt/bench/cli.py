@@ -79,6 +79,9 @@ def register(commands, bench) -> None:
     p.add_argument("--dry-run", action="store_true", help="validate configs and data paths; print the plan")
     p.add_argument("--fresh", action="store_true", help="rerun stages that already finished in --out (default: reuse them, announced)")
     p.add_argument("--report-only", action="store_true", help="rebuild the report from OUT/results.json")
+    p.add_argument("--static-weights", default=None, metavar="FILE",
+                   help="torchvision ImageNet ResNet-50 weights: B is also measured with them, as in the paper "
+                        "(same as static_encoder: {weights: FILE} in --datasets)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_benchmark)
 
@@ -121,6 +124,7 @@ def _split_data_spec(spec: str) -> tuple[str, str]:
 
 def _bias(args) -> int:
     from synapt.bench.bias import bias_or_none
+    from synapt.bench.bias_stage import BIAS_PROBE, balanced_accuracy
     from synapt.bench.benchmark import IMAGENET_MEAN, IMAGENET_STD, train_trial
 
     fmt, root = _split_data_spec(args.data)
@@ -136,19 +140,20 @@ def _bias(args) -> int:
                  "flip": False, "val_split": "val", "test_split": "test"},
         # auto: a synapt checkpoint loads as such, anything else through synapt.models' converters.
         "model": {"name": args.encoder, "weights": str(weights), "weights_source": "auto"},
-        "probe": {"cache": True, "epochs": 50, "lrs": [0.05], "batch_sizes": [32], "weight_decays": [1e-4]},
+        "probe": dict(BIAS_PROBE),
         "eval": {"num_clips": 1, "num_crops": 1},
     }
     result = train_trial(config, out)
-    m = result["test"]["top1"]
-    k = len(json.loads((out / "run" / "confusion_test.json").read_text())["matrix"])
+    matrix = json.loads((out / "run" / "confusion_test.json").read_text())["matrix"]
+    m, k = balanced_accuracy(matrix), len(matrix)
     b, bits = bias_or_none(m, k)
-    row = {"dataset": fmt, "encoder": f"{args.encoder} ({weights.name})", "M": m, "M_rnd": 1 / k, "B": b, "B_log2": bits}
+    row = {"dataset": fmt, "encoder": f"{args.encoder} ({weights.name})", "M": m, "top1": result["test"]["top1"],
+           "M_rnd": 1 / k, "B": b, "B_log2": bits}
     if args.json:
         print(json.dumps(row, indent=2))
     else:
         shown = "-inf (no test clip right)" if b is None else f"{b:.3f} nats ({bits:.3f} bits)"
-        print(f"{fmt}: M = {100 * m:.1f}% (static probe top-1), M_rnd = 1/{k}, B = ln(M/M_rnd) = {shown}")
+        print(f"{fmt}: M = {100 * m:.1f}% (static probe, balanced accuracy), M_rnd = 1/{k}, B = ln(M/M_rnd) = {shown}")
     return 0
 
 
@@ -189,7 +194,7 @@ def _benchmark(args) -> int:
     import yaml
 
     from synapt.bench.benchmark import format_plan, run_benchmark
-    from synapt.bench.presets import get_preset, with_real_datasets
+    from synapt.bench.presets import get_preset, with_real_datasets, with_static_weights
     from synapt.report.write import load_results, write_report
 
     out = Path(args.out or f"runs/benchmark-{args.preset}")
@@ -207,6 +212,8 @@ def _benchmark(args) -> int:
         except FileNotFoundError:
             raise UserError(f"--datasets {args.datasets} not found") from None
         preset = with_real_datasets(preset, datasets)
+    if args.static_weights:
+        preset = with_static_weights(preset, args.static_weights)
     result = run_benchmark(preset, out, dry_run=args.dry_run, seed=args.seed, fresh=args.fresh)
     if args.dry_run:
         print(f"plan for preset {preset.name} in {out} (nothing was run):")

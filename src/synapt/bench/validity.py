@@ -30,7 +30,7 @@ def frame_features(frame: np.ndarray, *, size: int = 16) -> np.ndarray:
     return np.concatenate([grey.ravel(), edges.ravel(), hist])
 
 
-def _softmax_fit(x: np.ndarray, y: np.ndarray, classes: int, *, l2: float, steps: int = 300, lr: float = 0.5) -> np.ndarray:
+def softmax_fit(x: np.ndarray, y: np.ndarray, classes: int, *, l2: float, steps: int = 300, lr: float = 0.5) -> np.ndarray:
     n, d = x.shape
     w = np.zeros((d + 1, classes))
     xb = np.hstack([x, np.ones((n, 1))])
@@ -60,7 +60,7 @@ def probe_accuracy(features: np.ndarray, labels: np.ndarray, *, folds: int = 5, 
     for k in range(folds):
         train, test = fold_of != k, fold_of == k
         mean, std = features[train].mean(axis=0), features[train].std(axis=0) + 1e-6
-        w = _softmax_fit((features[train] - mean) / std, labels[train], classes, l2=l2)
+        w = softmax_fit((features[train] - mean) / std, labels[train], classes, l2=l2)
         xt = np.hstack([(features[test] - mean) / std, np.ones((int(test.sum()), 1))])
         pred[test] = (xt @ w).argmax(axis=1)
     per_class = [float((pred[labels == c] == c).mean()) for c in range(classes) if np.any(labels == c)]
