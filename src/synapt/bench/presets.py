@@ -107,16 +107,18 @@ PRESETS: dict[str, Preset] = {
     # 3-D convolutions run as 2-D ones (models.conv; width 8 runs at about 85 but reached 43.2% val
     # where width 16 reached 53.8%, on 12 classes x 110 clips in 8 epochs). Generation makes about
     # 14 clips/s at 64 px x 8 frames with two workers. Epochs past 8 do not help at this size
-    # (width 8: 43.2% at 8, 44.7% at 14); more clips do (width 8, 160 clips: 48.4%). Pre-training
-    # gets most of the 20 minutes (1,296 clips x 8 epochs, twice). The class, clip and scene
-    # studies cost a pre-training each and are left to `small`.
+    # (width 8: 43.2% at 8, 44.7% at 14); more clips help a little (width 8, 160 clips: 48.4%;
+    # width 16, 160 clips x 6 epochs: 51.0%), within the +-8 points of one 132-192 clip val split:
+    # 12 x 120 clips x 8 epochs gave 47.2% in a 17.9 min benchmark. Pre-training gets most of the
+    # 20 minutes (1,188 clips x 8 epochs, twice). The class, clip and scene studies cost a
+    # pre-training each and are left to `small`.
     "tiny": Preset(
         name="tiny",
         models=("r2plus1d_w16",),
         frames=8,
         size=64,
         pretrain_classes=12,
-        clips_per_class=120,
+        clips_per_class=110,
         num_frames=8,
         train_size=64,
         pretrain_epochs=8,
@@ -130,7 +132,7 @@ PRESETS: dict[str, Preset] = {
         clip_study=(),
         scene_study=(),
         bias_subsets=(3, 4),
-        static_encoder_epochs=6,
+        static_encoder_epochs=4,  # a diagnostic since the appearance encoder became the default
         data_workers=0,
     ),
     "small": Preset(

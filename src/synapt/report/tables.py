@@ -71,7 +71,7 @@ def comparisons_table(comparisons: list[dict], suite_names: dict[str, str] | Non
 def table2(bias_rows: list[dict]) -> str:
     """Representation bias per dataset: M, M_rnd, B (nats) and B in bits (the paper's unit)."""
     lines = [
-        "| dataset | encoder | M (static probe top-1) | M_rnd | B = ln(M/M_rnd) | B in bits |",
+        "| dataset | encoder | M (static probe, balanced) | M_rnd | B = ln(M/M_rnd) | B in bits |",
         "|---|---|---|---|---|---|",
     ]
     for r in bias_rows:
