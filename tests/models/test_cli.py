@@ -61,9 +61,10 @@ def test_cpu_preset_covers_the_cpu_models_at_64_and_112_px():
     from synapt.models.benchmark import PRESETS
 
     cases = PRESETS["cpu"]
-    assert {c.model for c in cases} == {"tsn_r18", "r3d_18", "mc3_18", "r2plus1d_18", "x3d_xs", "r2plus1d_tiny"}
+    assert {c.model for c in cases} == {"tsn_r18", "r3d_18", "mc3_18", "r2plus1d_18", "x3d_xs", "r2plus1d_w16",
+                                        "r2plus1d_tiny"}
     assert {(c.frames, c.size, c.batch) for c in cases} == {(8, 64, 4), (8, 112, 4)}
-    assert len(cases) == 12
+    assert len(cases) == 14
 
 
 def test_models_lists_the_cpu_models_with_parameters_and_macs(capsys):

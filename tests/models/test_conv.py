@@ -62,3 +62,13 @@ def test_backend_switch_gives_the_same_model_output():
     torch.testing.assert_close(model(x), native, rtol=1e-4, atol=1e-5)
     with pytest.raises(ValueError, match="backend"):
         conv.set_backend("cudnn")
+
+
+def test_full_kernels_on_many_channels_stay_on_onednn():
+    # Factorised kernels and narrow full kernels take the 2-D path; R3D-18's 64-512 channel 3x3x3
+    # convolutions were 7-13% faster in oneDNN (docs/models.md).
+    assert conv.prefers_2d((3, 7, 7), 3) and conv.prefers_2d((1, 3, 3), 512) and conv.prefers_2d((3, 1, 1), 512)
+    assert conv.prefers_2d((3, 3, 3), 1) and not conv.prefers_2d((3, 3, 3), 64)
+    wide = conv.Conv3d(64, 8, 3, padding=1, bias=False)
+    x = torch.randn(1, 64, 4, 6, 6)
+    torch.testing.assert_close(wide(x), F.conv3d(x, wide.weight, padding=1), rtol=1e-4, atol=1e-4)

@@ -62,12 +62,12 @@ PRESETS = {
         Case("timesformer_tiny", 8, 112, 4),
     ),
     # The CPU-class models against TSN-R18, at the two sizes a CPU demo can afford (batch 4), and the
-    # tiny preset's r2plus1d_tiny. x3d_s and x3d_m are x3d_xs's network (only their default clip
+    # tiny preset's r2plus1d_w16 with its width-8 sibling. x3d_s and x3d_m are x3d_xs's network (only their default clip
     # differs): one row stands for all three.
     "cpu": tuple(
         Case(name, 8, size, 4)
         for size in (64, 112)
-        for name in ("tsn_r18", "r3d_18", "mc3_18", "r2plus1d_18", "x3d_xs", "r2plus1d_tiny")
+        for name in ("tsn_r18", "r3d_18", "mc3_18", "r2plus1d_18", "x3d_xs", "r2plus1d_w16", "r2plus1d_tiny")
     ),
 }
 

@@ -77,11 +77,25 @@ def conv3d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = No
     return y
 
 
+def prefers_2d(kernel: tuple[int, int, int], in_channels_per_group: int) -> bool:
+    """Whether :func:`conv3d` beats ``F.conv3d`` for this layer on CPU (measured, ``docs/models.md``).
+
+    Factorised kernels (temporal ``kt x 1 x 1``, spatial ``1 x kh x kw``, pointwise) gain or tie at
+    every width measured. A full ``kt x kh x kw`` kernel gains only with few input channels (stems,
+    the tiny models, X3D's depthwise convolutions); at the 64-512 channels of R3D-18 the oneDNN
+    kernel is 7-13% faster.
+    """
+    kt, kh, kw = kernel
+    return kt == 1 or kh * kw == 1 or in_channels_per_group <= 16
+
+
 class Conv3d(nn.Conv3d):
-    """``nn.Conv3d`` computed by :func:`conv3d` (zero padding, no dilation; anything else uses ``F.conv3d``)."""
+    """``nn.Conv3d`` computed by :func:`conv3d` where that is faster (:func:`prefers_2d`; zero padding and
+    no dilation only); every other layer uses ``F.conv3d``."""
 
     def _conv_forward(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
         if (_backend == "native" or self.padding_mode != "zeros" or isinstance(self.padding, str)
-                or any(d != 1 for d in self.dilation)):
+                or any(d != 1 for d in self.dilation)
+                or not prefers_2d(self.kernel_size, self.in_channels // self.groups)):
             return super()._conv_forward(x, weight, bias)
         return conv3d(x, weight, bias, self.stride, self.padding, self.groups)
