@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from synapt.bench.bias import bias_or_none, bias_ranked_subsets
-from synapt.bench.validity import softmax_fit, frame_features
+from synapt.bench.validity import frame_features, softmax_predict
 from synapt.bench.presets import Preset
 from synapt.io import atomic_write_text
 
@@ -150,9 +150,7 @@ def appearance_probe(data_root: Path, *, test_split: str, l2: float = 1e-2) -> d
         raise ValueError(f"{root}: the appearance probe needs train and {test_split} clips")
     x, y = np.stack([f for f, _ in feats["train"]]), np.array([label for _, label in feats["train"]])
     xt, yt = np.stack([f for f, _ in feats[test_split]]), np.array([label for _, label in feats[test_split]])
-    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
-    w = softmax_fit((x - mean) / std, y, len(classes), l2=l2)
-    pred = (np.hstack([(xt - mean) / std, np.ones((len(xt), 1))]) @ w).argmax(axis=1)
+    pred = softmax_predict(x, y, xt, len(classes), l2=l2)
     per_class = {int(c): float((pred[yt == c] == c).mean()) for c in np.unique(yt)}
     return {"top1": float((pred == yt).mean()), "balanced": float(np.mean(list(per_class.values()))),
             "num_classes": len(classes), "per_class": per_class}

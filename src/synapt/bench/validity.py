@@ -46,6 +46,13 @@ def softmax_fit(x: np.ndarray, y: np.ndarray, classes: int, *, l2: float, steps:
     return w
 
 
+def softmax_predict(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, classes: int, *, l2: float) -> np.ndarray:
+    """Standardise on ``x``, fit :func:`softmax_fit`, and return the predicted class of each ``x_test`` row."""
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
+    w = softmax_fit((x - mean) / std, y, classes, l2=l2)
+    return (np.hstack([(x_test - mean) / std, np.ones((len(x_test), 1))]) @ w).argmax(axis=1)
+
+
 def probe_accuracy(features: np.ndarray, labels: np.ndarray, *, folds: int = 5, l2: float = 1e-2, seed: int = 0) -> dict:
     """Stratified k-fold accuracy of a softmax probe: ``{accuracy, balanced_accuracy, chance, n}``."""
     labels = np.asarray(labels)
@@ -59,10 +66,7 @@ def probe_accuracy(features: np.ndarray, labels: np.ndarray, *, folds: int = 5, 
     pred = np.empty(len(labels), dtype=int)
     for k in range(folds):
         train, test = fold_of != k, fold_of == k
-        mean, std = features[train].mean(axis=0), features[train].std(axis=0) + 1e-6
-        w = softmax_fit((features[train] - mean) / std, labels[train], classes, l2=l2)
-        xt = np.hstack([(features[test] - mean) / std, np.ones((int(test.sum()), 1))])
-        pred[test] = (xt @ w).argmax(axis=1)
+        pred[test] = softmax_predict(features[train], labels[train], features[test], classes, l2=l2)
     per_class = [float((pred[labels == c] == c).mean()) for c in range(classes) if np.any(labels == c)]
     return {"accuracy": float((pred == labels).mean()), "balanced_accuracy": float(np.mean(per_class)),
             "chance": 1.0 / classes, "n": int(len(labels))}  # fmt: skip
@@ -111,4 +115,4 @@ def suite_gates(root: str | Path, *, classes, pretrain, low_bias: bool, in_domai
             "twins": [list(p) for p in twins_in(classes, pretrain)]}  # fmt: skip
 
 
-__all__ = ["TIME_AND_DIRECTION_TWINS", "frame_features", "probe_accuracy", "single_frame_probe", "suite_gates", "twins_in"]
+__all__ = ["TIME_AND_DIRECTION_TWINS", "frame_features", "probe_accuracy", "softmax_fit", "softmax_predict", "single_frame_probe", "suite_gates", "twins_in"]
