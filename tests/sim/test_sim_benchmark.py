@@ -8,8 +8,17 @@ import pytest
 def test_bench_generate_reports_ratios(capsys):
     from synapt.cli import main
 
-    assert main(["bench", "generate", "--json", "--clips", "3", "--worker-clips", "0", "--frames", "4", "--size", "32"]) == 0
+    assert main(["bench", "generate", "--json", "--clips", "3", "--worker-clips", "0", "--frames", "4", "--size", "32",
+                 "--option-clips", "2"]) == 0
     r = json.loads(capsys.readouterr().out)
+    from synapt.sim.benchmark import option_variants
+
+    # every option priced on the same clips, as a rate and as a ratio to no effects
+    assert r["option_clips"] == 2
+    for name in option_variants():
+        assert r[f"clips_per_s_{name}"] > 0
+        if name != "none":
+            assert r[f"{name}_over_none"] == pytest.approx(r[f"clips_per_s_{name}"] / r["clips_per_s_none"], rel=0.02)
     assert r["clips"] == 3 and r["worker_clips_per_run"] == 0 and r["two_over_one_worker"] is None
     assert r["end_to_end_over_bare"] == pytest.approx(r["end_to_end_fps"] / r["bare_fps"], rel=0.01)
     assert r["step_render_only_fps"] >= r["bare_fps"]  # the bare loop's setup is on top

@@ -7,7 +7,8 @@
 # Changes whenever generated pixels change for the same settings (benchmark stage keys hold it).
 # 2: real time, motion capture classes, stance-locked gaits, styles, shared props and framing.
 # 3: the camera keeps an upright actor at >= 30% of the frame height (camera.MIN_ACTOR_FRACTION).
-GENERATOR_VERSION = "3"
+# 4: camera and codec effects by default (motion blur, defocus, noise, exposure and white balance, CRF).
+GENERATOR_VERSION = "4"
 
 from synapt.sim.dataset import generate_dataset  # noqa: E402
 

@@ -3,12 +3,16 @@
 Three ratios, each from two measurements taken back to back on the same clips:
 
 1. end-to-end frames/s (sampling, mocap retargeting and IK, texture synthesis, compile, physics,
-   render, H.264, sha256, sidecars, manifest) over a bare loop's frames/s (compile, texture upload, physics steps and
-   rendering of the same scenes; no sampling, no synthesis, no encoding, no files). Target >= 0.8.
+   render, camera effects, H.264, sha256, sidecars, manifest) over a bare loop's frames/s (compile,
+   texture upload, physics steps and rendering of the same scenes, motion-blur exposure renders
+   included; no sampling, no synthesis, no effects, no encoding, no files). Target >= 0.8.
    Also reported against the stricter step-and-render-only part of that loop.
 2. 2 worker processes over 1, end to end, once the processes are started and warm (runs in
    A-B-B-A order). Target >= 1.8.
 3. mean kilobytes per clip at 16 frames x 112 px (target about 11, at most 16).
+4. the cost of each rendering option: clips/s end to end with no camera effects, with the
+   default ones, with each effect alone (motion blur always on) and with ``quality="high"``
+   (shadow maps, 4x MSAA), run clip by clip in turn so that all see the same load.
 
 It also times planning alone per clip (sampling; for mocap-driven classes also retargeting,
 grounding and stance-foot IK) and reports the mocap planning's share of the end-to-end time.
@@ -40,16 +44,19 @@ def _bare_seconds(task, *, frames: int) -> tuple[float, float]:
 
     Timed: compiling the scene's MJCF, copying its texture pixels and uploading them (setup),
     then the physics steps (with the motion program driving the actor and hands) and the
-    rendering. Not timed: sampling the clip parameters and synthesising the texture pixels
-    (the scene description is given), encoding, hashing and files.
+    rendering, as many renders per frame as the clip needs (its motion-blur exposure samples
+    included). Not timed: sampling the clip parameters and synthesising the texture pixels
+    (the scene description is given), the camera effects, encoding, hashing and files.
     """
     from synapt.sim.camera import camera_pose
+    from synapt.sim.camera_fx import exposure_offsets
     from synapt.sim.catalog import BY_NAME
     from synapt.sim.clip import ClipWorld, plan_clip, texture_pixels
     from synapt.sim.dataset import _renderer
 
     renderer = _renderer(task.size, task.quality)
-    plan = plan_clip(BY_NAME[task.class_name], seed=task.seed, frames=frames, size=task.size, fps=task.fps, global_seed=task.global_seed)
+    plan = plan_clip(BY_NAME[task.class_name], seed=task.seed, frames=frames, size=task.size, fps=task.fps, global_seed=task.global_seed,
+                     camera_fx=task.camera_fx)
     pixels = texture_pixels(plan.textures)
     cams = [camera_pose(plan.params["camera"], f / (frames - 1)) for f in range(frames)]
     start = time.perf_counter()
@@ -57,10 +64,12 @@ def _bare_seconds(task, *, frames: int) -> tuple[float, float]:
     renderer.bind(world.model)
     setup = time.perf_counter() - start
     start = time.perf_counter()
+    renders = 1 + len(exposure_offsets(plan.params["camera_fx"]))
     for f in world.frames():
         lookat, distance, azimuth, elevation = cams[f]
-        renderer.update(world.data, lookat=lookat, distance=distance, azimuth=azimuth, elevation=elevation)
-        renderer.rgb()
+        for _ in range(renders):
+            renderer.update(world.data, lookat=lookat, distance=distance, azimuth=azimuth, elevation=elevation)
+            renderer.rgb()
     return setup, time.perf_counter() - start
 
 
@@ -88,7 +97,52 @@ def _steady_rate(tasks, out: Path, *, workers: int) -> float:
         return len(tasks) / (time.perf_counter() - t)
 
 
-def run_benchmark(*, clips: int = 50, worker_clips: int = 100, frames: int = 16, size: int = 112) -> dict:
+def option_variants() -> dict[str, tuple[str, object]]:
+    """Name -> (quality, camera-effect ranges) of every option ``synapt bench generate`` prices."""
+    from dataclasses import replace
+
+    from synapt.sim.camera_fx import DEFAULT_FX, NO_FX
+
+    d = DEFAULT_FX
+    return {
+        "none": ("fast", NO_FX),
+        "default": ("fast", DEFAULT_FX),
+        "motion_blur": ("fast", replace(NO_FX, motion_blur=1.0, exposure=d.exposure, blur_samples=d.blur_samples)),
+        "defocus": ("fast", replace(NO_FX, defocus=d.defocus)),
+        "noise": ("fast", replace(NO_FX, read_noise=d.read_noise, shot_noise=d.shot_noise)),
+        "exposure_white_balance": ("fast", replace(NO_FX, gain=d.gain, gain_drift=d.gain_drift, white_balance=d.white_balance,
+                                                   white_balance_drift=d.white_balance_drift)),
+        "vignette": ("fast", replace(NO_FX, vignette=d.vignette)),
+        "crf": ("fast", replace(NO_FX, crf=d.crf)),
+        "high_quality": ("high", NO_FX),
+        "high_quality_default_fx": ("high", DEFAULT_FX),
+    }
+
+
+def option_costs(tasks, out: Path) -> dict[str, float]:
+    """Clips/s end to end of every :func:`option_variants` entry on the same ``tasks``."""
+    from dataclasses import replace
+
+    from synapt.sim.dataset import _renderer, run_task
+
+    variants = option_variants()
+    seconds = dict.fromkeys(variants, 0.0)
+    for quality in {q for q, _ in variants.values()}:
+        _renderer(tasks[0].size, quality)  # contexts and shaders outside the timing
+    for i, task in enumerate(tasks):
+        names = list(variants)
+        order = names if i % 2 == 0 else names[::-1]  # alternate the order: drifts cancel
+        for name in order:
+            quality, ranges = variants[name]
+            (out / name).mkdir(parents=True, exist_ok=True)
+            t = time.perf_counter()
+            run_task(replace(task, quality=quality, camera_fx=ranges), str(out / name))
+            seconds[name] += time.perf_counter() - t
+    return {name: len(tasks) / sec for name, sec in seconds.items()}
+
+
+def run_benchmark(*, clips: int = 50, worker_clips: int = 100, frames: int = 16, size: int = 112,
+                  option_clips: int = 20) -> dict:
     """Run the three measurements; returns a flat dict of numbers (fps, ratios, KB)."""
     from synapt.sim.catalog import BY_NAME
     from synapt.sim.clip import plan_clip
@@ -148,6 +202,7 @@ def run_benchmark(*, clips: int = 50, worker_clips: int = 100, frames: int = 16,
                 (scratch / f"w{round_}").mkdir()
                 inverse[workers] += 1.0 / _steady_rate(worker_tasks, scratch / f"w{round_}", workers=workers)
             rates = {w: 2.0 / inv for w, inv in inverse.items()}
+        options = option_costs(tasks[:option_clips], scratch / "options") if option_clips > 0 else {}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return {
@@ -172,6 +227,9 @@ def run_benchmark(*, clips: int = 50, worker_clips: int = 100, frames: int = 16,
         "kb_per_clip_mean": round(float(np.mean(sizes)), 2),
         "kb_per_clip_max": round(float(np.max(sizes)), 2),
         "target_kb_per_clip_max": 16,
+        "option_clips": min(option_clips, len(tasks)),
+        **{f"clips_per_s_{name}": round(rate, 2) for name, rate in options.items()},
+        **{f"{name}_over_none": round(rate / options["none"], 3) for name, rate in options.items() if name != "none"},
         "load_average_before": round(load_before, 2),
         "load_average_after": round(os.getloadavg()[0], 2),
         "cpus": os.cpu_count(),

@@ -24,6 +24,9 @@ def register(commands, bench) -> None:
     p.add_argument("--shard", default=None, help="i/n: make only part i of n (0-based) for batch schedulers")
     p.add_argument("--modalities", default="rgb", help="comma list of rgb,depth,segmentation,pose")
     p.add_argument("--quality", default="fast", choices=("fast", "high"), help="high: shadow maps and 4x MSAA")
+    p.add_argument("--camera-fx", default="default", metavar="default|none|FILE",
+                   help="camera and codec effects drawn per clip (motion blur, defocus, noise, exposure, white balance, "
+                        "vignetting, CRF): the default ranges, none, or a YAML file of ranges, e.g. 'crf: [18, 28]'")
     p.add_argument("--scene-kinds", default=None, help="comma list of room,outdoor,studio,aerial (default: all)")
     p.add_argument("--skin-tone-weights", default=None, metavar="W0,...,W9",
                    help="relative weights of the 10 skin tones, light to deep (default: uniform)")
@@ -65,6 +68,8 @@ def register(commands, bench) -> None:
     p.add_argument("--worker-clips", type=int, default=100, help="clips per worker count (two runs each, A-B-B-A); 0 skips")
     p.add_argument("--frames", type=int, default=16)
     p.add_argument("--size", type=int, default=112)
+    p.add_argument("--option-clips", type=int, default=20,
+                   help="clips of the per-option cost table (camera effects, shadows and MSAA); 0 skips")
     p.set_defaults(func=_bench)
 
 
@@ -99,6 +104,7 @@ def _generate(args: argparse.Namespace) -> int:
         seed=args.seed, context_bias=args.context_bias, workers=args.workers, shard=args.shard,
         modalities=tuple(_comma(args.modalities) or ("rgb",)), quality=args.quality, scene_kinds=_comma(args.scene_kinds),
         progress=not args.no_progress, ray_address=args.ray, actor_distribution=dist, mocap=tuple(args.mocap),
+        camera_fx=args.camera_fx,
     )  # fmt: skip
     n = len(read_manifest(out))
     print(f"{out}: {n} clips in manifest.jsonl (see dataset_card.md)")
@@ -149,10 +155,11 @@ def _bench(args: argparse.Namespace) -> int:
 
     if args.clips < 1:
         raise UserError(f"--clips {args.clips}: need at least 1 clip")
-    result = run_benchmark(clips=args.clips, worker_clips=args.worker_clips, frames=args.frames, size=args.size)
+    result = run_benchmark(clips=args.clips, worker_clips=args.worker_clips, frames=args.frames, size=args.size,
+                           option_clips=args.option_clips)
     if args.json:
         print(json.dumps(result, indent=1))
     else:
         for key, value in result.items():
-            print(f"{key:32s} {value}")
+            print(f"{key:40s} {value}")
     return 0

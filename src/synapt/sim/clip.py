@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synapt.sim import actor as actor_mod
+from synapt.sim import camera_fx as fx_mod
 from synapt.sim.actions.motion import ActionContext, Performance
 from synapt.sim.camera import camera_pose, intrinsics, sample_camera, world_to_camera
 from synapt.sim.context import choose_context
@@ -61,6 +62,7 @@ def plan_clip(
     global_seed: int = 0,
     scene_kinds: tuple[str, ...] | None = None,
     actor_distribution: actor_mod.ActorDistribution = actor_mod.ActorDistribution(),
+    camera_fx: fx_mod.CameraFxRanges = fx_mod.DEFAULT_FX,
 ) -> ClipPlan:
     """Sample a clip of class ``spec`` (a ``catalog.ClassSpec``) from ``seed``.
 
@@ -72,6 +74,8 @@ def plan_clip(
         global_seed: seeds the per-class context pools.
         scene_kinds: allowed scene kinds (None: all).
         actor_distribution: distributions of body and sensitive attributes.
+        camera_fx: ranges of the camera and codec effects (``camera_fx.NO_FX``: none); drawn
+            from a generator of their own, so they never change the scene or the motion.
     """
     rng = np.random.default_rng(seed)
     actor = actor_mod.sample_actor(rng, actor_distribution)
@@ -138,6 +142,8 @@ def plan_clip(
         "action": perf.params,
         "view_scale": round(view_scale, 4),
         "idle_props": [name for name, _ in idle],
+        "camera_fx_ranges": camera_fx.as_dict(),
+        "camera_fx": fx_mod.sample(seed, camera_fx),
     }
     return ClipPlan(spec.name, seed, frames, size, quality, params, xml, textures, perf)
 
@@ -454,14 +460,51 @@ def render_clip(plan: ClipPlan, renderer, *, modalities: tuple[str, ...] = ("rgb
     rgb = np.empty((plan.frames, plan.size, plan.size, 3), dtype=np.uint8)
     extras: dict[str, list] = {}
     want = set(modalities)
+    fx = plan.params["camera_fx"]
+    offsets = fx_mod.exposure_offsets(fx)
+    blurred = np.empty(rgb.shape, dtype=np.float32) if offsets else None
+    span = (plan.frames - 1) / plan.params["fps"]  # seconds from the first frame to the last
     for f in world.frames():
         lookat, distance, azimuth, elevation = camera_pose(plan.params["camera"], f / max(plan.frames - 1, 1))
         renderer.update(world.data, lookat=lookat, distance=distance, azimuth=azimuth, elevation=elevation)
         rgb[f] = renderer.rgb()
         if want - {"rgb"}:
             _collect_extras(world, renderer, plan, want, extras)
+        if offsets:
+            blurred[f] = _exposure_average(world, renderer, plan, f, offsets, rgb[f], span)
     out = {k: (v[0] if k in ("object_names", "joint_names") else np.stack(v)) for k, v in extras.items()}
-    return ClipFrames(rgb=rgb, extras=out)
+    return ClipFrames(rgb=fx_mod.apply(blurred if offsets else rgb, fx), extras=out)
+
+
+def _exposure_average(world: ClipWorld, renderer, plan: ClipPlan, f: int, offsets: list[float], frame: np.ndarray,
+                      span: float) -> np.ndarray:
+    """Frame ``f`` averaged over the shutter's open time: renders at ``t - offset`` for each offset.
+
+    The actor, the hands and the camera are posed at each earlier time (they are kinematic);
+    free objects are moved back along their velocity. The state is restored afterwards, so the
+    simulation never sees the extra renders.
+    """
+    mj, m, d = world.mj, world.model, world.data
+    t_frame = f / plan.params["fps"]
+    saved = d.qpos.copy(), d.mocap_pos.copy()
+    total = frame.astype(np.float32)
+    free = [(m.jnt_qposadr[m.body_jntadr[b]], m.jnt_dofadr[m.body_jntadr[b]]) for b in world.free_bodies()]
+    for offset in offsets:
+        t = max(t_frame - offset, 0.0)
+        back = t_frame - t
+        if world.perf.pose is not None and not world.ragdolled:
+            world.pose_actor(t)
+        for name, path in world.perf.hands.items():
+            d.mocap_pos[world.mocap[name]] = path(t)
+        for qa, da in free:
+            d.qpos[qa : qa + 3] = saved[0][qa : qa + 3] - back * d.qvel[da : da + 3]
+        mj.mj_kinematics(m, d)
+        lookat, distance, azimuth, elevation = camera_pose(plan.params["camera"], t / span if span > 0 else 0.0)
+        renderer.update(d, lookat=lookat, distance=distance, azimuth=azimuth, elevation=elevation)
+        total += renderer.rgb()
+    d.qpos[:], d.mocap_pos[:] = saved
+    mj.mj_kinematics(m, d)
+    return total / (len(offsets) + 1)
 
 
 def _collect_extras(world: ClipWorld, renderer, plan: ClipPlan, want: set, extras: dict) -> None:

@@ -28,6 +28,8 @@ import numpy as np
 
 from synapt.errors import UserError
 from synapt.sim.actor import ActorDistribution
+from synapt.sim.camera_fx import DEFAULT_FX, NO_FX, CameraFxRanges
+from synapt.sim.camera_fx import resolve as resolve_camera_fx
 from synapt.sim.catalog import BY_NAME, ClassSpec, resolve_classes
 from synapt.sim.scenes import SCENE_KINDS
 from synapt.io import atomic_write_bytes
@@ -36,7 +38,7 @@ MANIFEST_VERSION = 1
 MODALITIES = ("rgb", "depth", "segmentation", "pose")
 # Settings that must match when resuming into an existing folder (workers/shard may differ).
 _SETTING_KEYS = ("classes", "per_class", "frames", "fps", "size", "seed", "context_bias", "modalities", "quality", "scene_kinds",
-                 "actor_distribution", "mocap")  # fmt: skip
+                 "actor_distribution", "mocap", "camera_fx")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class ClipTask:
     modalities: tuple[str, ...]
     actor_distribution: ActorDistribution = ActorDistribution()
     mocap: tuple[str, ...] = ()  # user motion-library folders whose classes this clip may need
+    camera_fx: CameraFxRanges = DEFAULT_FX
 
     @property
     def clip_id(self) -> str:
@@ -117,6 +120,7 @@ def plan_tasks(
     modalities,
     actor_distribution: ActorDistribution | None = None,
     mocap: tuple[str, ...] = (),
+    camera_fx: CameraFxRanges = DEFAULT_FX,
 ) -> tuple[list[ClassSpec], list[ClipTask]]:
     """Validate the settings and list every clip of the dataset (all shards).
 
@@ -158,7 +162,7 @@ def plan_tasks(
     dist = check_distribution(actor_distribution or ActorDistribution())
     tasks = [
         ClipTask(spec.name, label, index, clip_seed(seed, spec.id, index), frames, fps, size, quality, float(context_bias), seed, kinds,
-                 mods, dist, mocap)  # fmt: skip
+                 mods, dist, mocap, camera_fx.checked())  # fmt: skip
         for label, spec in enumerate(specs)
         for index in range(per_class)
     ]
@@ -201,7 +205,7 @@ def make_clip(task: ClipTask):
     spec = BY_NAME[task.class_name]
     plan = plan_clip(spec, seed=task.seed, frames=task.frames, size=task.size, fps=task.fps, quality=task.quality,
                      context_bias=task.context_bias, global_seed=task.global_seed, scene_kinds=task.scene_kinds,
-                     actor_distribution=task.actor_distribution)  # fmt: skip
+                     actor_distribution=task.actor_distribution, camera_fx=task.camera_fx)  # fmt: skip
     return plan, render_clip(plan, _renderer(task.size, task.quality), modalities=task.modalities)
 
 
@@ -213,7 +217,7 @@ def run_task(task: ClipTask, out: str) -> dict:
     plan, result = make_clip(task)
     path = root / task.rel_path
     path.parent.mkdir(parents=True, exist_ok=True)
-    sha = write_clip(path, result.rgb, fps=task.fps)
+    sha = write_clip(path, result.rgb, fps=task.fps, crf=plan.params["camera_fx"]["crf"])
     row = {
         "clip_id": task.clip_id,
         "path": task.rel_path,
@@ -275,6 +279,7 @@ def generate_dataset(
     ray_address: str | None = None,
     actor_distribution: ActorDistribution | None = None,
     mocap: tuple[str, ...] | list[str] = (),
+    camera_fx: str | dict | CameraFxRanges = "default",
 ) -> Path:
     """Generate (or resume) a synthetic action dataset in ``out_dir``; returns its path.
 
@@ -290,13 +295,16 @@ def generate_dataset(
         ray_address: run the clips as Ray tasks on this cluster ("auto", "local" or host:port).
         actor_distribution: where skin tone, presentation, height and girth are drawn from
             (default: ``ActorDistribution()``, uniform skin tones).
+        camera_fx: camera and codec effects: "default", "none", a YAML file or a mapping of
+            ranges, or ``camera_fx.CameraFxRanges`` (see ``synapt.sim.camera_fx``).
     """
     from synapt.sim.render import ensure_gl
 
     out = Path(out_dir)
     specs, tasks = plan_tasks(classes=classes, per_class=per_class, frames=frames, fps=fps, size=size, seed=seed,
                               context_bias=context_bias, quality=quality, scene_kinds=scene_kinds, modalities=modalities,
-                              actor_distribution=actor_distribution, mocap=tuple(mocap))  # fmt: skip
+                              actor_distribution=actor_distribution, mocap=tuple(mocap),
+                              camera_fx=resolve_camera_fx(camera_fx))  # fmt: skip
     part = parse_shard(shard)
     if workers < 1:
         raise UserError(f"--workers {workers}: need at least 1")
@@ -305,7 +313,8 @@ def generate_dataset(
     settings = {"classes": [s.name for s in specs], "per_class": per_class, "frames": frames, "fps": fps, "size": size,
                 "seed": seed, "context_bias": float(context_bias), "modalities": list(tasks[0].modalities),
                 "quality": quality, "scene_kinds": list(scene_kinds) if scene_kinds else None,
-                "actor_distribution": tasks[0].actor_distribution.as_dict(), "mocap": list(tasks[0].mocap)}  # fmt: skip
+                "actor_distribution": tasks[0].actor_distribution.as_dict(), "mocap": list(tasks[0].mocap),
+                "camera_fx": tasks[0].camera_fx.as_dict()}  # fmt: skip
     _check_settings(out, settings)
     mine = [t for k, t in enumerate(tasks) if part is None or k % part[1] == part[0]]
     todo = [t for t in mine if not _done(out, t)]
@@ -319,7 +328,9 @@ def _check_settings(out: Path, settings: dict) -> None:
     if path.is_file():
         old = json.loads(path.read_text())
         # Folders made before motion libraries existed have no "mocap" key: none were used.
-        diff = [k for k in _SETTING_KEYS if old.get(k, [] if k == "mocap" else None) != settings.get(k)]
+        # Nor a "camera_fx" key: they had no camera effects.
+        missing = {"mocap": [], "camera_fx": NO_FX.as_dict()}
+        diff = [k for k in _SETTING_KEYS if old.get(k, missing.get(k)) != settings.get(k)]
         if diff:
             raise UserError(
                 f"{out} already holds a dataset generated with other settings ({', '.join(diff)} differ); "

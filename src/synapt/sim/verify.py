@@ -67,6 +67,7 @@ def verify_dataset(root: Path, *, progress: bool = True) -> list[tuple[str, str]
 def regenerate_clip(root: Path, clip_id: str, out: Path) -> tuple[str, bool]:
     """Rebuild clip ``clip_id`` from its manifest row into ``out``; returns (sha256, identical)."""
     from synapt.sim.actor import ActorDistribution
+    from synapt.sim.camera_fx import CameraFxRanges
     from synapt.sim.dataset import ClipTask, make_clip
     from synapt.sim.video import write_clip
 
@@ -77,10 +78,11 @@ def regenerate_clip(root: Path, clip_id: str, out: Path) -> tuple[str, bool]:
     p = row["params"]
     task = ClipTask(row["class_name"], row["label"], row["index"], row["seed"], row["frames"], row["fps"], row["width"],
                     p["quality"], p["context_bias"], p["global_seed"], tuple(p["scene_kinds"]) if p["scene_kinds"] else None,
-                    ("rgb",), ActorDistribution.from_dict(p.get("actor_distribution")), _mocap_folders(p))  # fmt: skip
-    _, result = make_clip(task)
+                    ("rgb",), ActorDistribution.from_dict(p.get("actor_distribution")), _mocap_folders(p),
+                    CameraFxRanges.from_dict(p.get("camera_fx_ranges")))  # fmt: skip
+    plan, result = make_clip(task)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    sha = write_clip(Path(out), result.rgb, fps=row["fps"])
+    sha = write_clip(Path(out), result.rgb, fps=row["fps"], crf=plan.params["camera_fx"]["crf"])
     return sha, sha == row["sha256"]
 
 

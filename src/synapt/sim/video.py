@@ -31,14 +31,15 @@ def size_budget(frames: int, height: int, width: int) -> float:
     return BUDGET_BYTES * max(1.0, frames / BUDGET_FRAMES) * max(1.0, height * width / BUDGET_PIXELS)
 
 
-def encode_h264(frames: np.ndarray, *, fps: int) -> bytes:
+def encode_h264(frames: np.ndarray, *, fps: int, crf: int = CRF) -> bytes:
     """Encode ``(T, H, W, 3)`` uint8 RGB frames (H, W even) to MP4 bytes, H.264 yuv420p.
 
-    CRF 23, raised in steps of 2 for the rare clip over its :func:`size_budget`.
+    At ``crf`` (the clip's own draw, ``camera_fx``), raised in steps of 2 for the rare clip over
+    its :func:`size_budget`.
     """
     t, h, w, _ = frames.shape
     budget = size_budget(t, h, w)
-    for crf in range(CRF, MAX_CRF + 1, 2):
+    for crf in range(crf, MAX_CRF + 1, 2):
         data = _encode(frames, fps=fps, crf=crf)
         if len(data) <= budget:
             break
@@ -69,9 +70,9 @@ def _encode(frames: np.ndarray, *, fps: int, crf: int) -> bytes:
     return buf.getvalue()
 
 
-def write_clip(path: Path, frames: np.ndarray, *, fps: int) -> str:
+def write_clip(path: Path, frames: np.ndarray, *, fps: int, crf: int = CRF) -> str:
     """Encode and atomically write a clip; returns the file's sha256 (hex)."""
-    data = encode_h264(frames, fps=fps)
+    data = encode_h264(frames, fps=fps, crf=crf)
     atomic_write_bytes(Path(path), data)
     return hashlib.sha256(data).hexdigest()
 
