@@ -39,10 +39,16 @@ def real_folder_dataset(root):
 
 @pytest.mark.slow
 def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
+    from test_curate import write_group_folder
+
     from synapt.bench.presets import with_real_datasets
 
     real = real_folder_dataset(tmp_path / "data")
-    preset = with_real_datasets(micro_preset(), {"downstream": {"myreal": {"format": "folder", "root": str(real)}}})
+    # A small labelled set tested by actor-disjoint 3-fold: 9 actors x 2 classes, 6 test clips per fold.
+    kth = write_group_folder(tmp_path / "data" / "kth", groups=9)
+    preset = with_real_datasets(micro_preset(), {"downstream": {
+        "myreal": {"format": "folder", "root": str(real)},
+        "kth": {"format": "folder", "root": str(kth), "group": r"person(\d+)", "protocol": "kfold", "folds": 3}}})
     plan = run_benchmark(preset, tmp_path / "out", dry_run=True, progress=False)
     assert not any(stage["reused"] for stage in plan["plan"])
     assert not (tmp_path / "out" / "stages").exists()  # a dry run runs nothing
@@ -51,7 +57,7 @@ def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
     saved = json.loads((tmp_path / "out" / "results.json").read_text())
     assert saved["preset"] == "micro" and saved["rows"] == json.loads(json.dumps(results["rows"]))
     keys = {(r["pretrain"], r["downstream"], r["mode"]) for r in saved["rows"]}
-    for suite in ("proxy-motion", "proxy-context", "myreal"):
+    for suite in ("proxy-motion", "proxy-context", "myreal", "kth"):
         assert {("synthetic", suite, "ft"), ("synthetic", suite, "lp"), ("context_biased", suite, "ft"),
                 ("context_biased", suite, "lp"), ("random_init", suite, "lp"), ("scratch", suite, "ft")} <= keys
     for row in saved["rows"]:
@@ -62,7 +68,7 @@ def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
         assert set(row) >= {"model", "pretrain", "downstream", "mode", "top1", "mean_class_acc", "hparams"}
     # Table 1's comparisons as paired differences on the same test clips.
     pairs = {(c["a"], c["b"], c["mode"], c["downstream"]): c for c in saved["comparisons"]}
-    for suite in ("proxy-motion", "proxy-context", "myreal"):
+    for suite in ("proxy-motion", "proxy-context", "myreal", "kth"):  # kth's folds are equal: pooled = mean
         for key in (("synthetic", "scratch", "ft"), ("synthetic", "random_init", "lp"),
                     ("synthetic", "context_biased", "lp")):
             c = pairs[(*key, suite)]
@@ -97,6 +103,20 @@ def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
     curated = next((tmp_path / "out" / "stages").glob("curate-myreal-*")) / "data" / "manifest.jsonl"
     splits = [json.loads(line)["split"] for line in curated.read_text().splitlines()]
     assert splits.count("test") == 6 and splits.count("val") >= 1 and splits.count("train") >= 12
+    # The k-fold suite: one row per (pre-training, mode) from its 3 folds, every clip tested once.
+    kth_rows = [r for r in saved["rows"] if r["downstream"] == "kth"]
+    assert len(kth_rows) == 6
+    for row in kth_rows:
+        assert [f["test_clips"] for f in row["folds"]] == [6, 6, 6] and len(set(row["videos"]["path"])) == 18
+        assert row["interval"] == "t over 3 folds"
+        assert row["top1"] == pytest.approx(sum(f["top1"] for f in row["folds"]) / 3)
+    assert all(c["clips"] == 18 for c in saved["comparisons"] if c["downstream"] == "kth")
+    (kth_bias,) = [b for b in saved["bias"] if b["dataset"] == "kth"]  # appearance only: never static-context
+    assert len(kth_bias["folds"]) == 3 and kth_bias["M_rnd"] == 0.5
+    assert saved["suites"]["kth"]["folds"] == 3 and saved["suites"]["kth"]["group"] == r"person(\d+)"
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert r"| kth | real, k-fold (k=3, group-disjoint by `person(\d+)`) |" in report
+    assert "### k-fold suites, fold by fold" in report
     assert (tmp_path / "out" / "report.md").read_text().count("## ") >= 5
     assert "data:image/png;base64" in (tmp_path / "out" / "report.html").read_text()
 
