@@ -768,7 +768,7 @@ def curate_real_stage(run: Runner, suite: Suite, *, seed: int, val: float = 0.1,
     if suite.group:
         config["group"] = suite.group
     if fold is not None:
-        config |= {"protocol": "kfold", "folds": suite.folds, "fold": fold}
+        config |= {"protocol": "kfold", "folds": suite.folds, "fold": fold + 1}  # 1-based, as in the stage name
 
     def work(folder: Path) -> dict:
         from synapt.bench.curate import curate, read_source
