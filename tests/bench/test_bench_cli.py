@@ -107,3 +107,33 @@ def test_real_datasets_join_the_plan_and_are_indexed_first(generated, tmp_path):
         run_benchmark(missing, tmp_path / "bench2", dry_run=True, progress=False)
     with pytest.raises(UserError, match="needs 'format' and 'root'"):
         with_real_datasets(micro_preset(), {"downstream": {"ucf": {"root": "/x"}}})
+
+
+def test_benchmark_dry_run_plans_every_fold_of_a_kfold_suite(tmp_path, capsys):
+    from test_curate import write_group_folder
+
+    kth = write_group_folder(tmp_path / "kth", groups=5)
+    datasets = tmp_path / "datasets.yaml"
+    datasets.write_text(f"downstream:\n  kth: {{format: folder, root: {kth}, group: 'person(\\d+)', protocol: kfold}}\n")
+    args = ["benchmark", "--preset", "tiny", "--datasets", str(datasets), "--out", str(tmp_path / "b"), "--dry-run"]
+    assert main(args) == 0
+    plan = capsys.readouterr().out
+    for fold in range(1, 6):
+        assert f"curate-kth-fold{fold}of5 " in plan
+        assert f"transfer-synthetic-kth-fold{fold}of5-ft-r2plus1d_w16 " in plan
+        assert f"transfer-scratch-kth-fold{fold}of5-scratch-r2plus1d_w16 " in plan
+        assert f"bias-appearance-kth-fold{fold}of5 " in plan
+    assert "transfer-synthetic-kth-ft-" not in plan and not (tmp_path / "b" / "stages").exists()
+
+    # More folds than actors, and a file the pattern misses: one line each, before anything runs.
+    datasets.write_text(f"downstream:\n  kth: {{format: folder, root: {kth}, group: 'person(\\d+)', protocol: kfold, "
+                        "folds: 6}\n")
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "dataset kth" in err and "6 folds need at least 6 groups" in err
+    (kth / "boxing" / "intruder_boxing_d1.mp4").symlink_to(kth / "boxing" / "person01_boxing_d1.mp4")
+    datasets.write_text(f"downstream:\n  kth: {{format: folder, root: {kth}, group: 'person(\\d+)', protocol: kfold, "
+                        "folds: 5}\n")
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "intruder_boxing_d1.mp4: group pattern 'person(\\d+)' does not match" in err

@@ -1,14 +1,14 @@
-"""The benchmark end to end at micro scale: every stage runs for real, then a rerun reuses them all."""
+"""The benchmark end to end at micro scale: every stage runs for real, then a rerun reuses them all;
+a k-fold suite fold by fold; the rows of k-fold suites and their paired comparisons."""
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from synapt.bench.benchmark import run_benchmark
 from synapt.bench.presets import get_preset
-
-pytestmark = pytest.mark.slow
 
 
 def micro_preset():
@@ -37,11 +37,18 @@ def real_folder_dataset(root):
     return root / "real"
 
 
+@pytest.mark.slow
 def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
+    from test_curate import write_group_folder
+
     from synapt.bench.presets import with_real_datasets
 
     real = real_folder_dataset(tmp_path / "data")
-    preset = with_real_datasets(micro_preset(), {"downstream": {"myreal": {"format": "folder", "root": str(real)}}})
+    # A small labelled set tested by actor-disjoint 3-fold: 9 actors x 2 classes, 6 test clips per fold.
+    kth = write_group_folder(tmp_path / "data" / "kth", groups=9)
+    preset = with_real_datasets(micro_preset(), {"downstream": {
+        "myreal": {"format": "folder", "root": str(real)},
+        "kth": {"format": "folder", "root": str(kth), "group": r"person(\d+)", "protocol": "kfold", "folds": 3}}})
     plan = run_benchmark(preset, tmp_path / "out", dry_run=True, progress=False)
     assert not any(stage["reused"] for stage in plan["plan"])
     assert not (tmp_path / "out" / "stages").exists()  # a dry run runs nothing
@@ -50,7 +57,7 @@ def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
     saved = json.loads((tmp_path / "out" / "results.json").read_text())
     assert saved["preset"] == "micro" and saved["rows"] == json.loads(json.dumps(results["rows"]))
     keys = {(r["pretrain"], r["downstream"], r["mode"]) for r in saved["rows"]}
-    for suite in ("proxy-motion", "proxy-context", "myreal"):
+    for suite in ("proxy-motion", "proxy-context", "myreal", "kth"):
         assert {("synthetic", suite, "ft"), ("synthetic", suite, "lp"), ("context_biased", suite, "ft"),
                 ("context_biased", suite, "lp"), ("random_init", suite, "lp"), ("scratch", suite, "ft")} <= keys
     for row in saved["rows"]:
@@ -61,7 +68,7 @@ def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
         assert set(row) >= {"model", "pretrain", "downstream", "mode", "top1", "mean_class_acc", "hparams"}
     # Table 1's comparisons as paired differences on the same test clips.
     pairs = {(c["a"], c["b"], c["mode"], c["downstream"]): c for c in saved["comparisons"]}
-    for suite in ("proxy-motion", "proxy-context", "myreal"):
+    for suite in ("proxy-motion", "proxy-context", "myreal", "kth"):  # kth's folds are equal: pooled = mean
         for key in (("synthetic", "scratch", "ft"), ("synthetic", "random_init", "lp"),
                     ("synthetic", "context_biased", "lp")):
             c = pairs[(*key, suite)]
@@ -96,6 +103,20 @@ def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
     curated = next((tmp_path / "out" / "stages").glob("curate-myreal-*")) / "data" / "manifest.jsonl"
     splits = [json.loads(line)["split"] for line in curated.read_text().splitlines()]
     assert splits.count("test") == 6 and splits.count("val") >= 1 and splits.count("train") >= 12
+    # The k-fold suite: one row per (pre-training, mode) from its 3 folds, every clip tested once.
+    kth_rows = [r for r in saved["rows"] if r["downstream"] == "kth"]
+    assert len(kth_rows) == 6
+    for row in kth_rows:
+        assert [f["test_clips"] for f in row["folds"]] == [6, 6, 6] and len(set(row["videos"]["path"])) == 18
+        assert row["interval"] == "t over 3 folds"
+        assert row["top1"] == pytest.approx(sum(f["top1"] for f in row["folds"]) / 3)
+    assert all(c["clips"] == 18 for c in saved["comparisons"] if c["downstream"] == "kth")
+    (kth_bias,) = [b for b in saved["bias"] if b["dataset"] == "kth"]  # appearance only: never static-context
+    assert len(kth_bias["folds"]) == 3 and kth_bias["M_rnd"] == 0.5
+    assert saved["suites"]["kth"]["folds"] == 3 and saved["suites"]["kth"]["group"] == r"person(\d+)"
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert r"| kth | real, k-fold (k=3, group-disjoint by `person(\d+)`) |" in report
+    assert "### k-fold suites, fold by fold" in report
     assert (tmp_path / "out" / "report.md").read_text().count("## ") >= 5
     assert "data:image/png;base64" in (tmp_path / "out" / "report.html").read_text()
 
@@ -105,3 +126,125 @@ def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
     rerun = run_benchmark(preset, tmp_path / "out", progress=False)
     assert rerun["stages"]["reused"] == rerun["stages"]["total"] > 40  # nested stages are not even asked for
     assert "reused" in (tmp_path / "out" / "report.md").read_text().splitlines()[2]
+
+
+def kfold_suite(root, *, folds=3, group=r"person(\d+)"):
+    from synapt.bench.presets import with_real_datasets
+
+    spec = {"format": "folder", "root": str(root), "group": group, "protocol": "kfold", "folds": folds}
+    return with_real_datasets(micro_preset(), {"downstream": {"kth": spec}}).suites[-1]
+
+
+def fold_row(pretrain, mode, correct, fold):
+    """A transfer_row of one fold: clips ``kth/<fold>-<i>.avi``, right where ``correct`` says 1."""
+    paths = [f"/data/kth/boxing/person{fold}{i}_boxing.avi" for i in range(len(correct))]
+    return {"model": "tsn_tiny", "pretrain": pretrain, "downstream": "kth", "mode": mode,
+            "top1": sum(correct) / len(correct), "top1_ci": [0.0, 1.0], "mean_class_acc": sum(correct) / len(correct),
+            "top5": 1.0, "val_top1": 0.5, "hparams": {"optim.lr": 1e-3}, "protocol": {"split": "test"},
+            "test_clips": len(correct), "stage": f"transfer-{pretrain}-kth-fold{fold}of3-{mode}-tsn_tiny",
+            "videos": {"path": paths, "correct": list(correct)}}
+
+
+def test_kfold_row_is_the_mean_over_folds_with_every_clip_once(tmp_path):
+    from synapt.bench.benchmark import kfold_row, paired_comparisons
+    from synapt.report.stats import fold_mean_ci, paired_bootstrap_ci
+
+    suite = kfold_suite(tmp_path)
+    a = [[1, 1, 0, 1], [1, 0, 0], [1, 1, 1, 1, 0]]  # folds of 4, 3 and 5 clips
+    b = [[0, 1, 0, 0], [1, 0, 1], [0, 1, 0, 1, 0]]
+    row_a = kfold_row([fold_row("synthetic", "ft", c, i + 1) for i, c in enumerate(a)], suite=suite)
+    row_b = kfold_row([fold_row("scratch", "ft", c, i + 1) for i, c in enumerate(b)], suite=suite)
+    means = [0.75, 1 / 3, 0.8]
+    assert row_a["top1"] == pytest.approx(sum(means) / 3)
+    assert [row_a["top1"], *row_a["top1_ci"]] == pytest.approx(list(fold_mean_ci(means)))
+    assert row_a["interval"] == "t over 3 folds" and row_a["test_clips"] == 12 and row_a["downstream"] == "kth"
+    assert [f["fold"] for f in row_a["folds"]] == [1, 2, 3]
+    assert [f["top1"] for f in row_a["folds"]] == pytest.approx(means)
+    assert row_a["folds"][1]["stage"] == "transfer-synthetic-kth-fold2of3-ft-tsn_tiny"
+    assert row_a["hparams"] == {"optim.lr": 1e-3} and row_a["top5"] == 1.0
+    # The folds' clips, each once, with their own results.
+    assert len(set(row_a["videos"]["path"])) == 12 and row_a["videos"]["correct"] == sum(a, [])
+    (pair,) = paired_comparisons([row_a, row_b])
+    assert (pair["a"], pair["b"], pair["clips"]) == ("synthetic", "scratch", 12)
+    # Pooled over every clip, which is not the difference of the fold means when folds differ in size.
+    assert [pair["difference"], *pair["ci"]] == pytest.approx(list(paired_bootstrap_ci(sum(a, []), sum(b, []))))
+    assert pair["difference"] == pytest.approx((8 - 5) / 12) != row_a["top1"] - row_b["top1"]
+    # Paired clip by clip whatever the order of the other row's clips.
+    shuffled = dict(row_b, videos={k: v[::-1] for k, v in row_b["videos"].items()})
+    assert paired_comparisons([row_a, shuffled]) == [pair]
+    with pytest.raises(RuntimeError, match="tested in more than one fold"):
+        kfold_row([fold_row("synthetic", "ft", a[0], 1), fold_row("synthetic", "ft", a[0], 1)], suite=suite)
+
+
+def test_kfold_stage_keys_hold_the_fold_the_folds_and_the_group_pattern(tmp_path):
+    from synapt.bench.benchmark import Runner, curate_real_stage
+
+    run = Runner(tmp_path, dry_run=True)
+    suite = kfold_suite(tmp_path / "kth")
+    folder = curate_real_stage(run, suite, seed=0, fold=0).parent
+    assert folder.name.startswith("curate-kth-fold1of3-")
+    others = {curate_real_stage(run, suite, seed=0, fold=1).parent,
+              curate_real_stage(run, kfold_suite(tmp_path / "kth", folds=4), seed=0, fold=0).parent,
+              curate_real_stage(run, kfold_suite(tmp_path / "kth", group=r"person0*(\d+)"), seed=0, fold=0).parent,
+              curate_real_stage(run, replace(suite, folds=0), seed=0).parent}
+    assert folder not in others and len(others) == 4
+
+
+@pytest.mark.slow
+def test_kfold_suite_transfers_fold_by_fold_through_the_benchmark_stages(tmp_path):
+    from test_curate import write_group_folder
+
+    from synapt.bench import bias_stage
+    from synapt.bench.benchmark import (Runner, _check_real_data, curate_real_stage, paired_comparisons,
+                                        random_init_stage, transfer_suite)
+    from synapt.report.stats import paired_bootstrap_ci
+
+    # 9 actors x 2 classes in 3 folds: 6 test clips per fold, a 1-actor val, 10 training clips.
+    root = write_group_folder(tmp_path / "kth", groups=9)
+    suite = kfold_suite(root)
+    preset = micro_preset()
+    assert _check_real_data([suite]) == {"kth": 12}  # training clips per fold (val included)
+    run = Runner(tmp_path / "out", progress=False)
+    roots = [curate_real_stage(run, suite, seed=0, fold=i) for i in range(3)]
+    init = random_init_stage(run, preset=preset, model="tsn_tiny", num_classes=4)
+    # The random-init network as a stand-in "synthetic" pre-training: FT and LP from it, and both floors.
+    rows = transfer_suite(run, preset=preset, model="tsn_tiny", suite=suite, roots=roots, clips=12,
+                          checkpoints={"synthetic": init}, random_init=init)
+    assert [(r["pretrain"], r["mode"]) for r in rows] == [("synthetic", "ft"), ("synthetic", "lp"),
+                                                         ("random_init", "lp"), ("scratch", "ft")]
+    names = {p.name for p in run.planned}
+    assert {f"curate-kth-fold{i}of3" for i in (1, 2, 3)} <= names
+    assert {f"transfer-scratch-kth-fold{i}of3-scratch-tsn_tiny" for i in (1, 2, 3)} <= names
+    videos = {str(p.resolve()) for p in root.glob("*/*.mp4")}
+    for row in rows:
+        assert row["test_clips"] == 18 and [f["test_clips"] for f in row["folds"]] == [6, 6, 6]
+        assert row["top1"] == pytest.approx(sum(f["top1"] for f in row["folds"]) / 3)
+        assert row["top1_ci"][0] <= row["top1"] <= row["top1_ci"][1]
+        # Every clip tested exactly once, under its own (normalised) path.
+        assert len(row["videos"]["path"]) == 18 and {str(Path(p).resolve()) for p in row["videos"]["path"]} == videos
+        assert not any(".." in Path(p).parts for p in row["videos"]["path"])
+        for i, fold in enumerate(row["folds"]):  # each fold's slice of the per-clip results is that fold's run
+            stage = tmp_path / "out" / "stages" / fold["stage"]
+            confusion = json.loads((stage / "best" / "confusion_test.json").read_text())
+            assert row["videos"]["correct"][6 * i:6 * i + 6] == [
+                int(p == y) for p, y in zip(confusion["videos"]["pred"], confusion["videos"]["label"])]
+            assert fold["top1"] == json.loads((stage / "result.json").read_text())["test"]["top1"]
+    pairs = {(c["a"], c["b"], c["mode"]): c for c in paired_comparisons(rows)}
+    assert set(pairs) == {("synthetic", "scratch", "ft"), ("synthetic", "random_init", "lp")}
+    by = {(r["pretrain"], r["mode"]): dict(zip(r["videos"]["path"], r["videos"]["correct"])) for r in rows}
+    a, b = by[("synthetic", "ft")], by[("scratch", "ft")]
+    expected = paired_bootstrap_ci([a[p] for p in a], [b[p] for p in a])
+    assert pairs[("synthetic", "scratch", "ft")]["clips"] == 18
+    assert [pairs[("synthetic", "scratch", "ft")]["difference"], *pairs[("synthetic", "scratch", "ft")]["ci"]] == \
+        pytest.approx(list(expected))
+    # The same features probed the same way: not one clip differs.
+    assert pairs[("synthetic", "random_init", "lp")]["ci"] == [0.0, 0.0]
+    # Bias per fold, combined: M is the mean of the folds' balanced accuracies.
+    per_fold = [bias_stage.measure_bias(run, dataset=f"kth-fold{i + 1}of3", data_root=r, encoder=bias_stage.APPEARANCE,
+                                        preset=preset, test_split="test") for i, r in enumerate(roots)]
+    combined = bias_stage.kfold_bias(per_fold, dataset="kth")
+    assert combined["M_rnd"] == 0.5 and combined["M"] == pytest.approx(sum(r["M"] for r in per_fold) / 3)
+    # A rerun reuses every stage and gives the same rows.
+    again = Runner(tmp_path / "out", progress=False)
+    assert transfer_suite(again, preset=preset, model="tsn_tiny", suite=suite, roots=roots, clips=12,
+                          checkpoints={"synthetic": init}, random_init=init) == rows

@@ -204,3 +204,117 @@ def test_curation_normalises_other_frame_rates_to_30_fps(tmp_path):
     curate(class_map={"wave": [("real", "wave")], "jump": [("real", "jump")]}, sources=[source],
            out_dir=tmp_path / "out", val_fraction=0.25, seed=0)
     assert (tmp_path / "out" / "manifest.jsonl").read_text().count('"fps": 30') == 8
+
+
+def write_group_folder(root: Path, *, groups: int, classes=("boxing", "waving"), per_group: int = 1,
+                       name: str = "person{g:02d}_{c}_d{i}.mp4") -> Path:
+    """A one-folder-per-class dataset of real H.264 clips whose file names carry a group id, like KTH's
+    ``person01_boxing_d1_uncomp.avi``: ``groups`` actors x ``classes`` x ``per_group`` clips, 4 frames of
+    32 px; class k is a bright bar moving along axis k, the actor sets the background level."""
+    import numpy as np
+
+    from synapt.sim.video import write_clip
+
+    for k, cls in enumerate(classes):
+        (root / cls).mkdir(parents=True, exist_ok=True)
+        for g in range(1, groups + 1):
+            for i in range(1, per_group + 1):
+                frames = np.full((4, 32, 32, 3), 20 + 7 * g, np.uint8)
+                for t in range(4):
+                    if k % 2:
+                        frames[t, :, 6 * t + i:6 * t + i + 6] = 230
+                    else:
+                        frames[t, 6 * t + i:6 * t + i + 6, :] = 230
+                write_clip(root / cls / name.format(g=g, c=cls, i=i), frames, fps=8)
+    return root
+
+
+def test_group_id_takes_the_first_capture_group_of_the_file_name():
+    import re
+
+    from synapt.bench.curate import group_id
+
+    kth = re.compile(r"person(\d+)")
+    assert group_id("/data/kth/boxing/person01_boxing_d1_uncomp.avi", kth) == "01"
+    assert group_id(Path("/data/weizmann/bend/daria_bend.avi"), re.compile(r"^([a-z]+)_")) == "daria"
+    # No capture group: the whole match is the id. The folder is never searched, only the file name.
+    assert group_id("/data/person99/boxing/person07_boxing_d2.avi", re.compile(r"person\d+")) == "person07"
+    with pytest.raises(UserError) as err:
+        group_id("/data/kth/boxing/actor3_boxing.avi", kth)
+    message = str(err.value)
+    assert "\n" not in message and "/data/kth/boxing/actor3_boxing.avi" in message
+    assert r"group pattern 'person(\d+)' does not match the file name 'actor3_boxing.avi'" in message
+    assert "'group:' in datasets.yaml" in message
+    with pytest.raises(UserError, match="captures nothing"):
+        group_id("/x/person_boxing.avi", re.compile(r"person(\d*)"))
+
+
+def test_compile_group_pattern_names_the_key():
+    from synapt.bench.curate import compile_group_pattern
+
+    assert compile_group_pattern(r"person(\d+)", where="w").groups == 1
+    with pytest.raises(UserError, match=r"datasets.downstream.kth.group: 'person\(\\d\+' is not a regular expression"):
+        compile_group_pattern(r"person(\d+", where="datasets.downstream.kth.group")
+
+
+def _actor_clips(sizes: dict[str, int]) -> list[Clip]:
+    clips = []
+    for actor, count in sizes.items():
+        for i in range(count):
+            clip = Clip("kth", f"class{i % 3}", Path(f"/{actor}_{i}.avi"), f"{actor}_{i}", groups=(f"kth:group={actor}",))
+            clip.meta["target"] = clip.action
+            clips.append(clip)
+    return clips
+
+
+def test_group_folds_are_disjoint_balanced_and_seeded():
+    from synapt.bench.curate import group_folds
+
+    sizes = {f"p{a:02d}": 4 + a % 3 for a in range(25)}  # 25 actors of 4-6 clips, 124 clips
+    clips = _actor_clips(sizes)
+    folds = group_folds(clips, folds=5, seed=0)
+    assert set(folds) == {c.identity for c in clips} and set(folds.values()) == set(range(5))
+    fold_of_actor = {}
+    for clip in clips:  # every actor's clips in one fold
+        assert fold_of_actor.setdefault(clip.groups[0], folds[clip.identity]) == folds[clip.identity]
+    counts = [list(folds.values()).count(f) for f in range(5)]
+    assert sum(counts) == 124 and max(counts) - min(counts) <= max(sizes.values())
+    assert max(counts) - min(counts) <= 1  # 124 clips in groups of 4-6 deal out to 24-25 per fold
+    assert group_folds(list(reversed(clips)), folds=5, seed=0) == folds  # the clips' order does not matter
+    assert group_folds(clips, folds=5, seed=1) != folds  # the seed orders actors of equal size
+    with pytest.raises(UserError, match="needs at least 2 folds"):
+        group_folds(clips, folds=1, seed=0)
+    with pytest.raises(UserError, match="26 folds need at least 26 groups, but its 124 clips form 25"):
+        group_folds(clips, folds=26, seed=0)
+
+
+def test_curate_fold_tests_one_fold_and_carves_a_grouped_val_from_the_others(tmp_path):
+    root = write_group_folder(tmp_path / "kth", groups=12)
+    source = Source("kth", "folder", root, group_pattern=r"person(\d+)")
+    class_map = {"boxing": [("kth", "boxing")], "waving": [("kth", "waving")]}
+    tested = {}
+    for i in range(3):
+        result = curate(class_map=class_map, sources=[source], out_dir=tmp_path / f"fold{i}", val_fraction=0.1,
+                        fps=None, seed=0, fold=(i, 3))
+        rows = [json.loads(l) for l in (tmp_path / f"fold{i}" / "manifest.jsonl").read_text().splitlines()]
+        assert result.class_names == ["boxing", "waving"] and len(rows) == 24
+        side = {}
+        for row in rows:  # no actor on two sides
+            actor = Path(row["path"]).name.split("_")[0]
+            assert side.setdefault(actor, row["split"]) == row["split"]
+        assert list(side.values()).count("test") == 4 and list(side.values()).count("val") == 1
+        for row in rows:
+            if row["split"] == "test":
+                tested.setdefault(Path(row["path"]).name, []).append(i)
+        summary = json.loads((tmp_path / f"fold{i}" / "curation.json").read_text())
+        assert summary["fold"] == {"test_fold": i + 1, "folds": 3, "clips_per_fold": [8, 8, 8]}
+    # Every clip is tested exactly once over the folds.
+    assert len(tested) == 24 and all(len(folds) == 1 for folds in tested.values())
+    # 4 actors in 2 folds leave 2 training clips per class: a 10% val quota rounds to no clip.
+    small = Source("small", "folder", write_group_folder(tmp_path / "small", groups=4), group_pattern=r"person(\d+)")
+    with pytest.raises(UserError, match="fold 1 of 2: no group fits a grouped val split of 10%"):
+        curate(class_map={c: [("small", c)] for c in ("boxing", "waving")}, sources=[small], out_dir=tmp_path / "x",
+               val_fraction=0.1, fps=None, seed=0, fold=(0, 2))
+    with pytest.raises(UserError, match="does not match the file name"):
+        bad = Source("kth", "folder", root, group_pattern=r"actor(\d+)")
+        curate(class_map=class_map, sources=[bad], out_dir=tmp_path / "y", fps=None, fold=(0, 3))

@@ -33,3 +33,15 @@ def test_paired_interval_is_narrower_than_unpaired_and_centred_on_the_difference
     assert same == (0.0, 0.0, 0.0)
     with pytest.raises(ValueError, match="equal"):
         paired_bootstrap_ci(a[:10], b)
+
+
+def test_fold_interval_is_t_based_over_folds_and_clipped():
+    from synapt.report.stats import fold_mean_ci
+
+    mean, low, high = fold_mean_ci([0.6, 0.7, 0.8, 0.5, 0.9])
+    # s = 0.158, t(0.975, 4) = 2.776: half-width 2.776 * 0.158 / sqrt(5) = 0.196.
+    assert mean == pytest.approx(0.7) and (high - low) / 2 == pytest.approx(0.1963, abs=1e-4)
+    assert fold_mean_ci([0.5, 0.5, 0.5]) == (0.5, 0.5, 0.5)
+    assert fold_mean_ci([1.0, 0.9]) == pytest.approx((0.95, 0.3147, 1.0), abs=1e-4)  # 12.7 * 0.05 below, clipped above
+    with pytest.raises(ValueError, match="at least two folds"):
+        fold_mean_ci([0.5])

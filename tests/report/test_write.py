@@ -82,3 +82,28 @@ def test_pretraining_table_shows_val_accuracy_against_chance():
         md, _ = write_report(results, Path(folder))
         report = md.read_text()
     assert report.index("## Pre-training: did it learn?") < report.index("## Table 1")
+
+
+def test_a_kfold_suite_is_reported_with_its_folds_and_group_pattern(tmp_path):
+    from synapt.report.tables import folds_table
+
+    results = results_fixture()
+    folds = [{"fold": i + 1, "top1": acc, "top1_ci": [acc - 0.1, acc + 0.1], "test_clips": 20} for i, acc in
+             enumerate((0.5, 0.7, 0.6))]
+    for pretrain, mode in (("synthetic", "ft"), ("scratch", "ft")):
+        results["rows"].append({"model": "tsn_tiny", "pretrain": pretrain, "downstream": "kth", "mode": mode,
+                                "top1": 0.6, "top1_ci": [0.352, 0.848], "interval": "t over 3 folds",
+                                "mean_class_acc": 0.6, "hparams": None, "folds": folds})
+    results["suites"]["kth"] = {"title": "kth", "kind": "real", "description": "", "classes": None, "folds": 3,
+                                "group": r"(person|actor)(\d+)", "protocol": r"k-fold (k=3, group-disjoint by ...)"}
+    text = folds_table(results["rows"])
+    assert "| model | suite | pre-training | mode | fold 1 | fold 2 | fold 3 | mean [95% CI over folds] |" in text
+    assert "| tsn_tiny | kth | synthetic | FT | 50.0 | 70.0 | 60.0 | 60.0 [35.2, 84.8] |" in text
+    md, html = write_report(results, tmp_path)
+    report = md.read_text()
+    assert r"| kth | real, k-fold (k=3, group-disjoint by `(person\|actor)(\d+)`) |" in report
+    assert "A k-fold suite's accuracy is the mean over its folds" in report
+    assert "### k-fold suites, fold by fold" in report and "not the difference of the fold means" in report
+    # The escaped pipe stays inside its cell in the HTML.
+    assert r"<td>real, k-fold (k=3, group-disjoint by <code>(person|actor)(\d+)</code>)</td>" in html.read_text()
+    assert "k-fold" not in write_report(results_fixture(), tmp_path / "plain")[0].read_text()

@@ -18,7 +18,9 @@ Offline, the downstream tasks are *proxy suites* made by the generator with clas
 from pre-training: ``proxy-motion`` (context independent of the label: low bias, like
 Diving48) and ``proxy-context`` (scene kind, textures and distractors tied to the class: high
 bias, like UCF101). Context-biased synthetic pre-training stands in for real pre-training;
-real datasets join through ``--datasets FILE.yaml``.
+real datasets join through ``--datasets FILE.yaml``, tested on their official split or, for small
+labelled sets (KTH, Weizmann), by k group-disjoint folds: one curated folder and one run per fold,
+the folds' rows combined into the suite's row (:func:`kfold_row`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import random
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -39,6 +41,9 @@ from synapt.bench.presets import Preset, Suite
 from synapt.bench.stages import run_stage, stage_folder
 from synapt.errors import UserError
 from synapt.io import atomic_write_text
+
+if TYPE_CHECKING:
+    from synapt.bench.curate import Source
 
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
@@ -270,8 +275,9 @@ def pretrain_stage(run: Runner, name: str, *, preset: Preset, model: str, data_r
 
 
 def transfer_stage(run: Runner, *, preset: Preset, model: str, pretrain: str, checkpoint: Path | None,
-                   suite: Suite, data_root: Path, mode: str, clips: int) -> Path:
-    """Fine-tune (``ft``), linear-probe (``lp``) or train from scratch on a downstream suite."""
+                   suite: Suite, data_root: Path, mode: str, clips: int, fold: int | None = None) -> Path:
+    """Fine-tune (``ft``), linear-probe (``lp``) or train from scratch on a downstream suite
+    (on one fold of a k-fold suite: ``fold`` 0..k-1, ``data_root`` that fold's curated folder)."""
     from synapt.bench.sweep import grid_points
 
     train_mode = {"ft": "finetune", "lp": "linear_probe", "scratch": "scratch"}[mode]
@@ -283,7 +289,37 @@ def transfer_stage(run: Runner, *, preset: Preset, model: str, pretrain: str, ch
     trials = 1 if mode == "lp" else len(grid_points(grid))
     work_clips = clips * (1 if mode == "lp" else preset.downstream_epochs * trials)
     estimate = _train_estimate(model, preset, clips=work_clips, forward_only=mode == "lp")
-    return _sweep_stage(run, f"transfer-{pretrain}-{suite.name}-{mode}-{model}", base, grid, estimate=estimate)
+    name = suite.name if fold is None else fold_name(suite, fold)
+    return _sweep_stage(run, f"transfer-{pretrain}-{name}-{mode}-{model}", base, grid, estimate=estimate)
+
+
+def fold_name(suite: Suite, fold: int) -> str:
+    """A k-fold suite's fold in stage and dataset names: ``kth-fold1of5`` for fold 0 of 5."""
+    return f"{suite.name}-fold{fold + 1}of{suite.folds}"
+
+
+def transfer_suite(run: Runner, *, preset: Preset, model: str, suite: Suite, roots: list[Path], clips: int,
+                   checkpoints: dict[str, Path], random_init: Path) -> list[dict]:
+    """Every transfer of ``model`` to one suite: FT and LP from each pre-training, then the floors (LP
+    on random-init features, training from scratch). A k-fold suite runs each on every fold
+    (``roots``: one curated folder per fold) and gets one row from its folds (:func:`kfold_row`).
+
+    Returns:
+        Table 1's rows of this suite (none in a dry run, which only plans the stages).
+    """
+    runs = [(pretrain, ckpt, mode) for pretrain, ckpt in checkpoints.items() for mode in ("ft", "lp")]
+    runs += [("random_init", random_init, "lp"), ("scratch", None, "scratch")]
+    rows = []
+    for pretrain, ckpt, mode in runs:
+        folders = [transfer_stage(run, preset=preset, model=model, pretrain=pretrain, checkpoint=ckpt, suite=suite,
+                                  data_root=root, mode=mode, clips=clips, fold=i if suite.folds else None)
+                   for i, root in enumerate(roots)]
+        if run.dry_run:
+            continue
+        per_fold = [transfer_row(run, folder, model=model, pretrain=pretrain, suite=suite, mode=mode)
+                    for folder in folders]
+        rows.append(kfold_row(per_fold, suite=suite) if suite.folds else per_fold[0])
+    return rows
 
 
 def random_init_stage(run: Runner, *, preset: Preset, model: str, num_classes: int, seed: int = 0) -> Path:
@@ -366,16 +402,57 @@ def transfer_row(run: Runner, folder: Path, *, model: str, pretrain: str, suite:
     confusion = json.loads((folder / "best" / "confusion_test.json").read_text())
     matrix = np.asarray(confusion["matrix"])
     videos = confusion.get("videos")
+    # A curated manifest points at the source files through relative paths (stage/data/../../..):
+    # normalised, a clip has one name in every run and every fold.
     return {
         "model": model, "pretrain": pretrain, "downstream": suite.name,
         "mode": "ft" if mode in ("ft", "scratch") else "lp",
         "top1": test["top1"], "top1_ci": accuracy_ci(int(np.trace(matrix)), int(matrix.sum())),
+        "interval": "bootstrap over test clips",
         "mean_class_acc": test.get("mean_class_accuracy"), "top5": test.get("top5"),
         "val_top1": result["val"].get("top1"), "hparams": hparams, "protocol": test.get("protocol"),
-        "test_clips": int(matrix.sum()),
+        "test_clips": int(matrix.sum()), "stage": folder.name,
         # Per test clip, for paired comparisons on the same clips (paired_comparisons).
-        "videos": {"path": videos["path"], "correct": [int(p == y) for p, y in zip(videos["pred"], videos["label"])]}
-        if videos else None,
+        "videos": {"path": [os.path.normpath(p) for p in videos["path"]],
+                   "correct": [int(p == y) for p, y in zip(videos["pred"], videos["label"])]} if videos else None,
+    }
+
+
+def kfold_row(fold_rows: list[dict], *, suite: Suite) -> dict:
+    """A k-fold suite's row from its folds' rows (fold order).
+
+    top-1 (and mean class accuracy, top-5, val top-1) is the mean over folds, with a t-based 95%
+    interval over folds (``report.stats.fold_mean_ci``); every fold's numbers stay in ``folds``.
+    The folds test disjoint clips that together are the whole suite, so their per-clip results
+    join into one list over every clip, which pairs two rows clip by clip (paired_comparisons).
+    """
+    from synapt.report.stats import fold_mean_ci
+
+    top1, low, high = fold_mean_ci([r["top1"] for r in fold_rows])
+    videos = None
+    if all(r["videos"] for r in fold_rows):
+        paths = [p for r in fold_rows for p in r["videos"]["path"]]
+        twice = len(paths) - len(set(paths))
+        if twice:  # folds are group-disjoint by construction: this is a bug, not a data problem
+            raise RuntimeError(f"k-fold suite {suite.name}: {twice} clips are tested in more than one fold")
+        videos = {"path": paths, "correct": [c for r in fold_rows for c in r["videos"]["correct"]]}
+
+    def mean(key: str) -> float | None:
+        values = [r.get(key) for r in fold_rows]
+        return None if any(v is None for v in values) else float(np.mean(values))
+
+    hparams = [r["hparams"] for r in fold_rows]
+    first = fold_rows[0]
+    return {
+        "model": first["model"], "pretrain": first["pretrain"], "downstream": suite.name, "mode": first["mode"],
+        "top1": top1, "top1_ci": [low, high], "interval": f"t over {len(fold_rows)} folds",
+        "mean_class_acc": mean("mean_class_acc"), "top5": mean("top5"), "val_top1": mean("val_top1"),
+        # Selection on val happens per fold; one set of values when every fold chose the same.
+        "hparams": hparams[0] if all(h == hparams[0] for h in hparams) else None,
+        "protocol": first["protocol"], "test_clips": sum(r["test_clips"] for r in fold_rows),
+        "folds": [{"fold": i + 1, **{k: r[k] for k in ("top1", "top1_ci", "test_clips", "mean_class_acc", "val_top1",
+                                                       "hparams", "stage")}} for i, r in enumerate(fold_rows)],
+        "videos": videos,
     }
 
 
@@ -422,7 +499,7 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
     classes = plan_classes(preset, [c for c in CLASSES if c.available], seed=seed)
     suites = classes.suites + tuple(s for s in preset.suites if not s.is_proxy)
     n_pre, m_pre = len(classes.pretrain), preset.clips_per_class
-    real_counts = _check_real_data(suites + preset.real_pretrain)
+    real_counts = _check_real_data(suites + preset.real_pretrain, seed=seed)
 
     # 1. Generate: debiased and context-biased pre-training pools, the proxy suites.
     gen_synthetic = generate_stage(run, "synthetic", preset=preset, classes=classes.pretrain, per_class=m_pre,
@@ -437,10 +514,15 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
         suite_roots[suite.name] = curate_stage(run, suite.name, source=generated, classes=suite.classes,
                                                per_class=suite.per_class, val=0.2, test=0.3, seed=seed)
         suite_clips[suite.name] = round(0.5 * len(suite.classes) * suite.per_class)
+    fold_roots: dict[str, list[Path]] = {}  # k-fold suites: one curated folder per fold
     for suite in suites:
-        if not suite.is_proxy:
+        if suite.is_proxy:
+            continue
+        if suite.folds:
+            fold_roots[suite.name] = [curate_real_stage(run, suite, seed=seed, fold=i) for i in range(suite.folds)]
+        else:
             suite_roots[suite.name] = curate_real_stage(run, suite, seed=seed)
-            suite_clips[suite.name] = real_counts[suite.name]
+        suite_clips[suite.name] = real_counts[suite.name]
 
     # 2. Curate pre-training sets, with the nested subsets of the class and clip studies.
     class_study = tuple(n or n_pre for n in preset.class_study)
@@ -472,23 +554,9 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
         # on every suite.
         random_init = random_init_stage(run, preset=preset, model=model, num_classes=n_pre, seed=seed)
         for suite in suites:
-            root, clips = suite_roots[suite.name], suite_clips[suite.name]
-            for pretrain, ckpt in checkpoints.items():
-                for mode in ("ft", "lp"):
-                    folder = transfer_stage(run, preset=preset, model=model, pretrain=pretrain, checkpoint=ckpt,
-                                            suite=suite, data_root=root, mode=mode, clips=clips)
-                    if not dry_run:
-                        rows.append(transfer_row(run, folder, model=model, pretrain=pretrain, suite=suite, mode=mode))
-            # The floors: a linear probe on the same network's random-init features, and the
-            # network trained from scratch on the suite.
-            folder = transfer_stage(run, preset=preset, model=model, pretrain="random_init", checkpoint=random_init,
-                                    suite=suite, data_root=root, mode="lp", clips=clips)
-            if not dry_run:
-                rows.append(transfer_row(run, folder, model=model, pretrain="random_init", suite=suite, mode="lp"))
-            folder = transfer_stage(run, preset=preset, model=model, pretrain="scratch", checkpoint=None, suite=suite,
-                                    data_root=root, mode="scratch", clips=clips)
-            if not dry_run:
-                rows.append(transfer_row(run, folder, model=model, pretrain="scratch", suite=suite, mode="scratch"))
+            rows += transfer_suite(run, preset=preset, model=model, suite=suite, checkpoints=checkpoints,
+                                   roots=fold_roots.get(suite.name) or [suite_roots[suite.name]],
+                                   clips=suite_clips[suite.name], random_init=random_init)
 
         # 5. Sensitivity studies (first model only: they are about the data, not the network).
         if model != preset.models[0]:
@@ -532,6 +600,14 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
                                           test_split=split)
             if row is not None:
                 bias_rows.append(row)
+        for suite in (s for s in suites if s.folds):  # real, so never under the static-context encoder
+            if enc["encoder"].startswith(bias_stage.TRAINED_ON_GENERATOR):
+                continue
+            per_fold = [bias_stage.measure_bias(run, dataset=fold_name(suite, i), data_root=root, encoder=enc,
+                                                preset=preset, test_split="test")
+                        for i, root in enumerate(fold_roots[suite.name])]
+            if not dry_run:
+                bias_rows.append(bias_stage.kfold_bias(per_fold, dataset=suite.name))
     mixed = curate_mixed_suite(run, suite_roots=suite_roots, suites=classes.suites, seed=seed)
     subset_folder = bias_stage.bias_subset_stage(run, data_root=mixed, encoder=encoder, preset=preset,
                                                  checkpoints=first_checkpoints)
@@ -574,7 +650,8 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
         "bias_encoders": {e["encoder"]: e["description"] for e in encoders},
         "studies": studies,
         "suites": {s.name: {"title": s.title, "kind": s.kind, "description": s.description,
-                            "classes": len(s.classes) if s.is_proxy else None} for s in suites},
+                            "classes": len(s.classes) if s.is_proxy else None, "protocol": s.protocol,
+                            "folds": s.folds or None, "group": s.group} for s in suites},
         "pretrain_classes": list(classes.pretrain),
         "validity": validity,
         "contact_sheets": sheets,
@@ -643,8 +720,11 @@ def _scene_kinds() -> list[str]:
     return list(SCENE_KINDS)
 
 
-def _check_real_data(suites) -> dict[str, int]:
-    """Index every configured real dataset before hours of pre-training start; returns train counts."""
+def _check_real_data(suites, *, seed: int = 0) -> dict[str, int]:
+    """Index every configured real dataset before hours of pre-training start; returns train counts
+    (per fold for a k-fold suite). A group pattern must match every file name, and a k-fold suite
+    needs at least as many groups as folds."""
+    from synapt.bench.curate import group_folds, read_source
     from synapt.data.formats import load_dataset
 
     counts = {}
@@ -658,33 +738,54 @@ def _check_real_data(suites) -> dict[str, int]:
                             f"{sum(map(len, index.splits.values()))} listed videos were found "
                             f"(`synapt data info --format {suite.format} --root {suite.root}` shows what is missing)")
         counts[suite.name] = len(present.splits.get("train", []))
+        if suite.group or suite.folds:
+            clips = read_source(_suite_source(suite))  # every file name through the pattern
+        if suite.folds:
+            group_folds(clips, folds=suite.folds, seed=seed,
+                        where=f"dataset {suite.name} at {suite.root} (group '{suite.group}')")
+            counts[suite.name] = round(len(clips) * (suite.folds - 1) / suite.folds)
     return counts
 
 
-def curate_real_stage(run: Runner, suite: Suite, *, seed: int, val: float = 0.1) -> Path:
+def _suite_source(suite: Suite) -> Source:
+    from synapt.bench.curate import Source
+
+    return Source(suite.name, suite.format, Path(suite.root), group_pattern=suite.group,
+                  annotations=Path(suite.annotations) if suite.annotations else None, split=suite.split)
+
+
+def curate_real_stage(run: Runner, suite: Suite, *, seed: int, val: float = 0.1, fold: int | None = None) -> Path:
     """A real dataset as a curated folder: official splits kept, a grouped val carved from train.
 
     Every class and every clip is kept (no balancing: it is a benchmark task, not a pre-training
-    set); labels are renumbered by class name, consistently across its splits.
+    set); labels are renumbered by class name, consistently across its splits. With ``fold``
+    (0..k-1 of a k-fold suite), the test split is that fold of the suite's group-disjoint folds
+    and val is carved, grouped, from the other folds; every fold has the same classes.
     """
     config = {"format": suite.format, "root": str(suite.root), "annotations": suite.annotations,
               "split": suite.split, "val": val, "seed": seed}
+    # Only when set, so that the stages of suites configured before these keys existed are reused.
+    if suite.group:
+        config["group"] = suite.group
+    if fold is not None:
+        config |= {"protocol": "kfold", "folds": suite.folds, "fold": fold + 1}  # 1-based, as in the stage name
 
     def work(folder: Path) -> dict:
-        from synapt.bench.curate import Source, curate, read_source
+        from synapt.bench.curate import curate, read_source
 
-        source = Source(suite.name, suite.format, Path(suite.root),
-                        annotations=Path(suite.annotations) if suite.annotations else None, split=suite.split)
+        source = _suite_source(suite)
         clips = read_source(source)
         per_class: dict[str, int] = {}
         for clip in clips:
             per_class[clip.action] = per_class.get(clip.action, 0) + 1
         result = curate(class_map={a: [(suite.name, a)] for a in per_class}, sources=[source],
                         out_dir=folder / "data", clips_per_class=max(per_class.values()), allow_short=True,
-                        keep_splits=True, val_fraction=val, fps=None, seed=seed)
+                        keep_splits=fold is None, fold=None if fold is None else (fold, suite.folds),
+                        val_fraction=val, fps=None, seed=seed)
         return {"counts": result.counts, "classes": len(result.class_names)}
 
-    return run.stage(f"curate-{suite.name}", config, work) / "data"
+    name = suite.name if fold is None else fold_name(suite, fold)
+    return run.stage(f"curate-{name}", config, work) / "data"
 
 
 def format_plan(plan: dict) -> str:

@@ -207,6 +207,20 @@ def measure_bias(run, *, dataset: str, data_root: Path, encoder: dict, preset: P
             "M_rnd": 1.0 / k, "B": b, "B_log2": bits, "split": test_split}
 
 
+def kfold_bias(fold_rows: list[dict], *, dataset: str) -> dict:
+    """A k-fold suite's bias row from its folds' rows (:func:`measure_bias` on each fold).
+
+    M is the mean of the folds' balanced accuracies, as a k-fold suite's top-1 is the mean of its
+    folds'; every fold has the suite's full class list, so M_rnd is the same in each.
+    """
+    m = float(np.mean([r["M"] for r in fold_rows]))
+    k = round(1.0 / fold_rows[0]["M_rnd"])
+    b, bits = bias_or_none(m, k)
+    return {"dataset": dataset, "encoder": fold_rows[0]["encoder"], "M": m,
+            "top1": float(np.mean([r["top1"] for r in fold_rows])), "M_rnd": 1.0 / k, "B": b, "B_log2": bits,
+            "split": f"test of each of {len(fold_rows)} folds", "folds": [r["M"] for r in fold_rows]}
+
+
 def bias_subset_stage(run, *, data_root: Path, encoder: dict, preset: Preset, checkpoints: dict[str, Path]) -> Path:
     """Figure 2: class subsets from low to high static bias, and the transfer ratio on each.
 

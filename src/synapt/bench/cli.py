@@ -75,7 +75,8 @@ def register(commands, bench) -> None:
     p.add_argument("--preset", default="tiny", help="tiny (2 CPU cores, < 20 min) | small | paper")
     p.add_argument("--out", default=None, help="output folder (default: runs/benchmark-<preset>)")
     p.add_argument("--datasets", default=None,
-                   help="YAML naming real datasets: {downstream: {name: {format, root, split}}, pretrain: {...}}")
+                   help="YAML naming real datasets: {downstream: {name: {format, root, split, group, protocol: "
+                        "split|kfold, folds}}, pretrain: {...}} (docs/reproduce-paper.md, section 3)")
     p.add_argument("--dry-run", action="store_true", help="validate configs and data paths; print the plan")
     p.add_argument("--fresh", action="store_true", help="rerun stages that already finished in --out (default: reuse them, announced)")
     p.add_argument("--report-only", action="store_true", help="rebuild the report from OUT/results.json")

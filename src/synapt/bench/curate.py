@@ -5,7 +5,8 @@ this module refuses both (:func:`lint`), then samples N classes x M clips with a
 every source inside a class, in an order where every prefix is itself balanced, so that the
 30-class set is inside the 90-class set and the 250-clip set inside the 750-clip set
 (:func:`nested_order`). The train/val split keeps clips that share an actor or a motion seed on
-one side (:func:`grouped_split`).
+one side (:func:`grouped_split`); the k-fold protocol deals whole groups into folds
+(:func:`group_folds`).
 
 A class map is a YAML mapping ``target_class: [source:action, ...]``; sources are named on the
 command line (``--source gen=synapt:runs/gen``) or passed as :class:`Source` objects.
@@ -46,8 +47,9 @@ class Source:
         name: short name used in the class map (``gen`` in ``gen:wave``).
         format: a data-layer format name (``synapt``, ``folder``, ``ucf101``, ...).
         root: the dataset folder.
-        group_pattern: regex whose first group names the actor or source recording in a clip's
-            path (e.g. ``p(\\d+)`` for ElderSim performers); clips with the same group stay on
+        group_pattern: regex whose first capture group names the actor or source recording in
+            a clip's file name (e.g. ``person(\\d+)`` for KTH, ``p(\\d+)`` for ElderSim performers;
+            see :func:`group_id`); every file must match, and clips with the same group stay on
             one side of the split. Generated datasets use their manifest's seeds instead; known
             formats have a default (UCF101's ``gNN`` groups, see DEFAULT_GROUP_PATTERNS).
         annotations, split: passed to the format's loader (``synapt data info`` takes the same).
@@ -177,20 +179,55 @@ def _generated_groups(source: str, row: dict) -> tuple[str, ...]:
     return (f"{source}:clip={row['clip_id']}",)
 
 
+def compile_group_pattern(text: str, *, where: str) -> re.Pattern:
+    """A group pattern as a compiled regex; a bad one is a UserError naming ``where`` (e.g. a datasets.yaml key)."""
+    if not isinstance(text, str) or not text:
+        raise UserError(f"{where}: expected a regular expression for the group id, e.g. 'person(\\d+)'")
+    try:
+        return re.compile(text)
+    except re.error as err:
+        raise UserError(f"{where}: '{text}' is not a regular expression ({err})") from None
+
+
+def group_id(path: str | Path, pattern: re.Pattern) -> str:
+    """The group (actor, recording) of a video: ``pattern`` searched in its file name, first capture group.
+
+    The whole match is the id when the pattern has no capture group. ``person(\\d+)`` gives ``01`` for
+    ``person01_boxing_d1_uncomp.avi`` (KTH); ``^([a-z]+)_`` gives ``daria`` for ``daria_bend.avi`` (Weizmann).
+    A file the pattern does not match is a UserError: as its own group, the clip could sit on the other
+    side of a split from its actor's other clips.
+    """
+    name = Path(path).name
+    match = pattern.search(name)
+    fix = ("fix the group pattern ('group:' in datasets.yaml) so that it matches every video's file name, "
+           "its first capture group being the actor id (e.g. 'person(\\d+)' for person01_boxing_d1_uncomp.avi)")
+    if match is None:
+        raise UserError(f"{path}: group pattern '{pattern.pattern}' does not match the file name '{name}'; {fix}")
+    group = match.group(1) if pattern.groups else match.group(0)
+    if not group:
+        raise UserError(f"{path}: group pattern '{pattern.pattern}' matches '{name}' but captures nothing; {fix}")
+    return group
+
+
 def _read_with_loader(source: Source) -> list[Clip]:
     from synapt.data.formats import load_dataset  # the data layer owns every real format
 
     index = load_dataset(source.format, source.root, annotations=source.annotations, split=source.split)
     if index.missing:  # counted and reported by `synapt data info`; curation takes what exists
         index = index.drop_missing()
-    pattern_text = source.group_pattern or DEFAULT_GROUP_PATTERNS.get(source.format)
-    pattern = re.compile(pattern_text) if pattern_text else None
+    # A pattern the user gave must match every file name; a format's default (UCF101's gNN) is
+    # searched in the whole path, and a clip it misses is its own group.
+    given = re.compile(source.group_pattern) if source.group_pattern else None
+    default = DEFAULT_GROUP_PATTERNS.get(source.format)
+    pattern = None if given or not default else re.compile(default)
     clips = []
     for split_name, records in index.splits.items():
         for record in records:
             path = Path(record.path).resolve()
             group = None
-            if pattern:
+            if given:
+                group = group_id(record.path, given)
+            elif pattern:
                 match = pattern.search(str(record.path))
                 group = match.group(1) if match and match.groups() else (match.group(0) if match else None)
             clips.append(
@@ -309,22 +346,7 @@ def grouped_split(clips: list[Clip], *, fractions: dict[str, float], seed: int) 
     """
     if sum(fractions.values()) >= 1.0:
         raise UserError(f"held-out fractions {fractions} leave nothing to train on")
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for clip in clips:
-        keys = [f"id:{clip.identity}", *clip.groups]
-        for other in keys[1:]:
-            parent[find(other)] = find(keys[0])
-    components: dict[str, list[Clip]] = defaultdict(list)
-    for clip in clips:
-        components[find(f"id:{clip.identity}")].append(clip)
+    components = _components(clips)
     # Walk whole components in a seeded order; one goes to a held-out split while every class
     # it touches is still under that split's quota, so each class gets about its fraction.
     class_size: dict[str, int] = defaultdict(int)
@@ -348,6 +370,57 @@ def grouped_split(clips: list[Clip], *, fractions: dict[str, float], seed: int) 
         for clip in members:
             side[clip.identity] = chosen
     return side
+
+
+def _components(clips: list[Clip]) -> dict[str, list[Clip]]:
+    """Clips joined by shared group keys, transitively (union-find): {component root: clips}."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for clip in clips:
+        keys = [f"id:{clip.identity}", *clip.groups]
+        for other in keys[1:]:
+            parent[find(other)] = find(keys[0])
+    components: dict[str, list[Clip]] = defaultdict(list)
+    for clip in clips:
+        components[find(f"id:{clip.identity}")].append(clip)
+    return components
+
+
+def group_folds(clips: list[Clip], *, folds: int, seed: int, where: str = "k-fold") -> dict[str, int]:
+    """Deal clips into ``folds`` group-disjoint folds of about equal clip counts.
+
+    Groups are joined transitively as in :func:`grouped_split`, so no group is in two folds. They
+    are dealt largest first, each to the fold with the fewest clips so far (the lower fold on a
+    tie); fold sizes then differ by at most one group's clips. The seed orders groups of equal
+    size, so the folds are the same on every machine for one seed. Classes are not stratified:
+    a group that is one actor performing every class (KTH, Weizmann) balances them by itself.
+
+    Returns:
+        {clip identity: fold index, 0..folds-1}.
+    """
+    if folds < 2:
+        raise UserError(f"{where}: k-fold needs at least 2 folds, got {folds}")
+    components = _components(clips)
+    if folds > len(components):
+        raise UserError(f"{where}: {folds} folds need at least {folds} groups, but its {len(clips)} clips form "
+                        f"{len(components)}; use at most {len(components)} folds, or check the group pattern")
+    order = nested_order(sorted(components), seed=seed, key="folds")
+    order.sort(key=lambda root: -len(components[root]))  # stable: the seeded order stays among equal sizes
+    sizes = [0] * folds
+    fold_of: dict[str, int] = {}
+    for root in order:
+        target = min(range(folds), key=lambda f: (sizes[f], f))
+        sizes[target] += len(components[root])
+        for clip in components[root]:
+            fold_of[clip.identity] = target
+    return fold_of
 
 
 def _split_leaks(clips: list[Clip], split: dict[str, str]) -> list[str]:
@@ -419,6 +492,7 @@ def curate(
     fps: float | None = 30.0,
     allow_short: bool = False,
     keep_splits: bool = False,
+    fold: tuple[int, int] | None = None,
 ) -> CurationResult:
     """Lint, balance, split and write a curated pre-training set.
 
@@ -440,6 +514,9 @@ def curate(
             suite must keep its test clips as test; a real dataset keeps its official test
             split) instead of splitting anew; with ``val_fraction`` and no val split in the
             source, a grouped val split is carved from train.
+        fold: ``(i, k)`` for the k-fold protocol: every chosen clip, whatever its source split,
+            goes into one of k group-disjoint folds (:func:`group_folds`); fold i (0-based) is
+            ``test`` and a grouped val (``val_fraction``) is carved from the other folds.
     """
     out_dir = Path(out_dir)
     by_name = {s.name: s for s in sources}
@@ -483,7 +560,23 @@ def curate(
         ordered[target] = ordered[target][:per_class]
 
     chosen = [clip for clips in ordered.values() for clip in clips]
-    if keep_splits:
+    fold_sizes = None
+    if fold is not None:
+        if keep_splits or test_fraction:
+            raise UserError("curate: fold (k-fold) makes its own test split; it cannot be combined with "
+                            "keep_splits or test_fraction")
+        index, k = fold
+        fold_of = group_folds(chosen, folds=k, seed=seed, where=f"curate ({', '.join(sorted(needed))})")
+        fold_sizes = [sum(f == i for f in fold_of.values()) for i in range(k)]
+        split = {identity: "test" if f == index else "train" for identity, f in fold_of.items()}
+        train = [c for c in chosen if split[c.identity] == "train"]
+        if val_fraction > 0:
+            split.update(grouped_split(train, fractions={"val": val_fraction}, seed=seed))
+            if "val" not in split.values():
+                raise UserError(f"fold {index + 1} of {k}: no group fits a grouped val split of {val_fraction:.0%} "
+                                f"of each class in its {len(train)} training clips (every class a group touches "
+                                f"must have room for its clips); use fewer folds or a larger dataset")
+    elif keep_splits:
         unsplit = [c.path for c in chosen if not c.meta.get("split")]
         if unsplit:
             raise UserError(f"keep_splits: {unsplit[0]} has no split in its source manifest")
@@ -527,6 +620,8 @@ def curate(
         "subsets": subsets,
         "lint": {"errors": report.errors, "warnings": report.warnings},
     }
+    if fold is not None:
+        summary["fold"] = {"test_fold": fold[0] + 1, "folds": fold[1], "clips_per_fold": fold_sizes}
     atomic_write_text(out_dir / "curation.json", json.dumps(summary, indent=2) + "\n")
     return CurationResult(out_dir, class_names, counts, subsets, report)
 

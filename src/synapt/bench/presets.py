@@ -37,10 +37,19 @@ class Suite:
     root: str | None = None
     annotations: str | None = None
     split: int = 1
+    group: str | None = None  # regex: its first capture group in a video's file name is the actor id
+    folds: int = 0  # k of the k-fold protocol (group-disjoint folds); 0 = the dataset's official split
 
     @property
     def is_proxy(self) -> bool:
         return self.format is None
+
+    @property
+    def protocol(self) -> str:
+        """How the suite is evaluated, as the report says it."""
+        if self.folds:
+            return f"k-fold (k={self.folds}, group-disjoint by {self.group})"
+        return "official split" if self.format else "generated split"
 
 
 @dataclass(frozen=True)
@@ -199,20 +208,24 @@ def with_real_datasets(preset: Preset, datasets: dict) -> Preset:
     """Add real downstream suites and real pre-training sources from a user YAML mapping.
 
     ``datasets`` looks like ``{"downstream": {"ucf101": {"format": "ucf101", "root": "/data/ucf101",
-    "split": 1}, ...}, "pretrain": {"kinetics150": {"format": "synapt_list", "root": ...}}}``.
+    "split": 1}, ...}, "pretrain": {"kinetics150": {"format": "synapt_list", "root": ...}}}``. A
+    downstream entry may add ``group`` (a regex naming the actor in each file name) and
+    ``protocol: kfold`` with ``folds`` (default 5): k group-disjoint folds instead of the official
+    split (``protocol: split``, the default). Every key is checked here; whether the data have
+    enough groups for the folds is checked when the benchmark indexes them.
     """
     def suites(section: str, kind: str) -> tuple[Suite, ...]:
         out = []
         for name, spec in (datasets.get(section) or {}).items():
+            where = f"datasets.{section}.{name}"
             if not isinstance(spec, dict) or "format" not in spec or "root" not in spec:
-                raise UserError(f"datasets.{section}.{name}: needs 'format' and 'root'")
-            unknown = sorted(set(spec) - {"format", "root", "annotations", "split", "description"})
+                raise UserError(f"{where}: needs 'format' and 'root'")
+            unknown = sorted(set(spec) - set(SUITE_KEYS))
             if unknown:
-                raise UserError(f"datasets.{section}.{name}: unknown key {unknown[0]!r} "
-                                "(keys: format, root, annotations, split, description)")
+                raise UserError(f"{where}: unknown key {unknown[0]!r} (keys: {', '.join(SUITE_KEYS)})")
             out.append(Suite(name=name, title=name, kind=kind, description=spec.get("description", ""),
                              format=spec["format"], root=spec["root"], annotations=spec.get("annotations"),
-                             split=int(spec.get("split", 1))))
+                             split=int(spec.get("split", 1)), **_protocol(spec, where=where, section=section)))
         return tuple(out)
 
     unknown = sorted(set(datasets) - {"downstream", "pretrain", "static_encoder"})
@@ -227,6 +240,37 @@ def with_real_datasets(preset: Preset, datasets: dict) -> Preset:
                             "optionally 'model' (default tsn_r50); no other keys")
         preset = with_static_weights(preset, static["weights"], model=static.get("model", "tsn_r50"))
     return preset
+
+
+SUITE_KEYS = ("format", "root", "annotations", "split", "description", "group", "protocol", "folds")
+PROTOCOLS = ("split", "kfold")
+
+
+def _protocol(spec: dict, *, where: str, section: str) -> dict:
+    """``group`` and the k-fold protocol of one datasets.yaml entry, validated: {"group", "folds"}."""
+    from synapt.bench.curate import compile_group_pattern
+
+    group = spec.get("group")
+    if group is not None:
+        compile_group_pattern(group, where=f"{where}.group")
+    protocol = spec.get("protocol", "split")
+    if protocol not in PROTOCOLS:
+        raise UserError(f"{where}.protocol: {protocol!r} is not a protocol (protocols: split = the dataset's "
+                        "official split, kfold = k group-disjoint folds)")
+    if protocol == "split":
+        if "folds" in spec:
+            raise UserError(f"{where}.folds: folds are for 'protocol: kfold' (this entry uses the official split)")
+        return {"group": group, "folds": 0}
+    if section != "downstream":
+        raise UserError(f"{where}.protocol: kfold evaluates a downstream suite; a {section} source is trained on, "
+                        "never tested (drop 'protocol')")
+    if group is None:
+        raise UserError(f"{where}: protocol: kfold needs 'group', a regex whose first capture group in each video's "
+                        r"file name is its actor id (e.g. group: 'person(\d+)' for KTH's person01_boxing_d1_uncomp.avi)")
+    folds = spec.get("folds", 5)
+    if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
+        raise UserError(f"{where}.folds: {folds!r} is not a fold count (an integer of at least 2; default 5)")
+    return {"group": group, "folds": folds}
 
 
 def with_static_weights(preset: Preset, weights: str | Path, *, model: str = "tsn_r50") -> Preset:

@@ -56,6 +56,24 @@ def table1(rows: list[dict], suite_names: dict[str, str] | None = None,
     return "\n".join(lines)
 
 
+def folds_table(rows: list[dict], suite_names: dict[str, str] | None = None) -> str:
+    """The k-fold suites' rows fold by fold: each fold's test top-1, then the mean over folds with
+    its t-based 95% interval over folds (the number Table 1 shows)."""
+    suite_names = suite_names or {}
+    kfold = [r for r in rows if r.get("folds")]
+    if not kfold:
+        return ""
+    k = max(len(r["folds"]) for r in kfold)
+    header = ["model", "suite", "pre-training", "mode", *(f"fold {i}" for i in range(1, k + 1)),
+              "mean [95% CI over folds]"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for r in kfold:
+        folds = [_pct(f["top1"]) for f in r["folds"]] + ["–"] * (k - len(r["folds"]))
+        lines.append("| " + " | ".join([r["model"], suite_names.get(r["downstream"], r["downstream"]), r["pretrain"],
+                                         r["mode"].upper(), *folds, _cell(r)]) + " |")
+    return "\n".join(lines)
+
+
 def comparisons_table(comparisons: list[dict], suite_names: dict[str, str] | None = None) -> str:
     """Paired differences A - B (points) with their 95% intervals and what they say."""
     suite_names = suite_names or {}
