@@ -143,9 +143,12 @@ class ProbeConfig:
     Features are extracted once per (checkpoint, dataset, view protocol); the head is trained
     for every combination of ``lrs x batch_sizes x weight_decays`` and the best on validation
     is kept. Caching removes augmentation from the probe (every epoch sees the same views).
+    ``standardize`` trains the head on features standardised with the training set's
+    per-dimension statistics (folded into the saved head; see ``probe.train_head``).
     """
 
     cache: bool = True
+    standardize: bool = True
     cache_dir: str | None = None
     epochs: int = 20
     lrs: list[float] = field(default_factory=lambda: [0.1])

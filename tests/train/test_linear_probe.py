@@ -39,6 +39,29 @@ def test_head_learns_separable_features_and_is_seeded():
     assert torch.equal(head.weight, again.weight)
 
 
+def test_standardised_probe_is_blind_to_feature_scale_and_folds_into_the_head():
+    """A random-init network's features are several times smaller than a trained one's; the
+    standardised probe treats both alike, and its saved head takes raw features."""
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.arange(90) % 3
+    signal = torch.nn.functional.one_hot(labels, 6).float() + 0.4 * torch.randn(90, 6, generator=generator)
+    kwargs = dict(num_classes=3, lr=0.1, batch_size=16, weight_decay=0.0, epochs=15, seed=2)
+    accuracy = {}
+    for scale in (1.0, 0.01):
+        features = scale * signal + 3.0 * scale  # offset and scale as a network's ReLU features have
+        for standardize in (True, False):
+            head = train_head(features, labels, standardize=standardize, **kwargs)
+            accuracy[scale, standardize] = (head_scores(head, features).argmax(1) == labels.numpy()).mean()
+        # folded: the layer on raw features equals a head on standardised ones
+        head = train_head(features, labels, **kwargs)
+        mean, std = features.mean(0), features.std(0, unbiased=False)
+        unfolded = torch.nn.Linear(6, 3)
+        unfolded.weight.data, unfolded.bias.data = head.weight * std, head.bias + head.weight @ mean
+        assert torch.allclose(head(features), unfolded((features - mean) / std), atol=1e-4)
+    assert accuracy[1.0, True] == pytest.approx(accuracy[0.01, True], abs=0.02) and accuracy[0.01, True] > 0.8
+    assert accuracy[0.01, False] < accuracy[0.01, True] - 0.3  # raw tiny features barely move an SGD head
+
+
 def _pretrained(tmp_path, tiny_config):
     run = tmp_path / "pre"
     train(tiny_config("schedule.epochs=1"), out_dir=run, datasets=toy_datasets(), builder=tiny_builder, progress=False)

@@ -115,7 +115,8 @@ def dataset_fingerprint(dataset: Dataset) -> str:
 
 
 def train_head(features: torch.Tensor, labels: torch.Tensor, *, num_classes: int, lr: float, batch_size: int,
-               weight_decay: float, epochs: int, seed: int, momentum: float = 0.9, dropout: float = 0.0) -> nn.Linear:
+               weight_decay: float, epochs: int, seed: int, momentum: float = 0.9, dropout: float = 0.0,
+               standardize: bool = True) -> nn.Linear:
     """A linear head trained by SGD (momentum, cosine decay) on fixed features.
 
     Args:
@@ -123,11 +124,21 @@ def train_head(features: torch.Tensor, labels: torch.Tensor, *, num_classes: int
         labels: ``(N,)`` class indices.
         epochs: passes over the samples; the cosine runs over all their steps.
         dropout: applied to the features, as the model's own head does.
+        standardize: train on features standardised with the training set's per-dimension mean
+            and std (as MAE's and VideoMAE's linear probes do with a BatchNorm without affine
+            parameters), then fold the standardisation into the returned layer, which therefore
+            takes raw features. Without it, one learning-rate grid serves networks whose feature
+            scales differ several-fold (random-init vs trained) unequally.
     """
     if features.dim() == 3:
         views = features.shape[1]
         features = rearrange(features, "n v d -> (n v) d")
         labels = labels.repeat_interleave(views)
+    mean = std = None
+    if standardize:
+        mean = features.mean(dim=0)
+        std = features.std(dim=0, unbiased=False).clamp_min(1e-6)
+        features = (features - mean) / std
     generator = torch.Generator().manual_seed(seed)
     head = nn.Linear(features.shape[1], num_classes)
     with torch.random.fork_rng(devices=[]):
@@ -139,6 +150,10 @@ def train_head(features: torch.Tensor, labels: torch.Tensor, *, num_classes: int
     with _one_thread():
         _fit(head, optimizer, features, labels, generator=generator, batch_size=batch_size, epochs=epochs,
              lr=lr, total=total, dropout=dropout)
+    if mean is not None:  # W (x - m) / s + b = (W / s) x + (b - (W / s) m)
+        with torch.no_grad():
+            head.weight.div_(std)
+            head.bias.sub_(head.weight @ mean)
     return head
 
 
@@ -184,7 +199,8 @@ def head_scores(head: nn.Linear, features: torch.Tensor) -> np.ndarray:
 
 
 def probe_grid(train: dict, val: dict | None, *, num_classes: int, lrs: list[float], batch_sizes: list[int],
-               weight_decays: list[float], epochs: int, seed: int, dropout: float = 0.0) -> list[dict]:
+               weight_decays: list[float], epochs: int, seed: int, dropout: float = 0.0,
+               standardize: bool = True) -> list[dict]:
     """Train one head per (lr, batch size, weight decay); score each on ``val`` when given.
 
     Returns:
@@ -194,7 +210,7 @@ def probe_grid(train: dict, val: dict | None, *, num_classes: int, lrs: list[flo
     results = []
     for lr, batch_size, weight_decay in itertools.product(lrs, batch_sizes, weight_decays):
         head = train_head(train["features"], train["labels"], num_classes=num_classes, lr=lr, batch_size=batch_size,
-                          weight_decay=weight_decay, epochs=epochs, seed=seed, dropout=dropout)
+                          weight_decay=weight_decay, epochs=epochs, seed=seed, dropout=dropout, standardize=standardize)
         scores = None
         if val is not None:
             scores = classification_metrics(head_scores(head, val["features"]), val["labels"].numpy())
@@ -244,7 +260,7 @@ def run_cached_probe(config: TrainConfig, *, out_dir: Path, datasets: Datasets, 
     val_feats = features("val", datasets.val, protocols["val"]) if datasets.val is not None else None
     results = probe_grid(train_feats, val_feats, num_classes=num_classes, lrs=probe.lrs, batch_sizes=probe.batch_sizes,
                          weight_decays=probe.weight_decays, epochs=probe.epochs, seed=config.seed,
-                         dropout=config.model.dropout)
+                         dropout=config.model.dropout, standardize=probe.standardize)
     best = max(results, key=lambda r: r["val"]["top1"] if r["val"] else 0.0)
 
     # The frozen backbone plus the chosen head is an ordinary model checkpoint.
