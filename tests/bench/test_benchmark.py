@@ -248,3 +248,13 @@ def test_kfold_suite_transfers_fold_by_fold_through_the_benchmark_stages(tmp_pat
     again = Runner(tmp_path / "out", progress=False)
     assert transfer_suite(again, preset=preset, model="tsn_tiny", suite=suite, roots=roots, clips=12,
                           checkpoints={"synthetic": init}, random_init=init) == rows
+
+
+def test_runner_plans_a_finished_stage_as_reused_unless_fresh(tmp_path):
+    from synapt.bench.benchmark import Runner
+
+    Runner(tmp_path, progress=False).stage("gen", {"n": 1}, lambda folder: {"ok": True})
+    for fresh, reused in ((False, True), (True, False)):  # --fresh runs it again: nothing is reused
+        plan = Runner(tmp_path, dry_run=True, fresh=fresh)
+        plan.stage("gen", {"n": 1}, lambda folder: {"ok": True})
+        assert [p.reused for p in plan.planned] == [reused]

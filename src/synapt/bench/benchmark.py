@@ -79,11 +79,15 @@ class Runner:
         """
         folder = stage_folder(self.root, name, config)
         if all(p.folder != folder for p in self.planned):  # a stage asked for twice is planned once
-            self.planned.append(PlannedStage(name, folder, (folder / "result.json").is_file(), estimate or {}))
+            self.planned.append(PlannedStage(name, folder, self.will_reuse(folder), estimate or {}))
         if not self.dry_run and folder not in self._ran:  # a stage asked for twice runs (or is reused) once
             run_stage(self.root, name, config, work, fresh=self.fresh)
             self._ran.add(folder)
         return folder
+
+    def will_reuse(self, folder: Path) -> bool:
+        """Whether the stage in ``folder`` finished earlier and will be reused (never with ``fresh``)."""
+        return (folder / "result.json").is_file() and not self.fresh
 
     @staticmethod
     def result(folder: Path) -> dict:
