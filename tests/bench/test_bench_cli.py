@@ -124,6 +124,7 @@ def test_benchmark_dry_run_plans_every_fold_of_a_kfold_suite(tmp_path, capsys):
         assert f"transfer-scratch-kth-fold{fold}of5-scratch-r2plus1d_w16 " in plan
         assert f"bias-appearance-kth-fold{fold}of5 " in plan
     assert "transfer-synthetic-kth-ft-" not in plan and not (tmp_path / "b" / "stages").exists()
+    assert "validity-proxy-motion " in plan and "validity-proxy-context " in plan  # every stage the run asks for
 
     # More folds than actors, and a file the pattern misses: one line each, before anything runs.
     datasets.write_text(f"downstream:\n  kth: {{format: folder, root: {kth}, group: 'person(\\d+)', protocol: kfold, "

@@ -618,9 +618,6 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
     if not dry_run:
         studies["bias_subsets"] = run.result(subset_folder)["subsets"]
 
-    if dry_run:
-        return {"preset": preset.name, "plan": [asdict(p) | {"folder": str(p.folder)} for p in run.planned]}
-
     # 7. Validity gates: can one frame name a suite's classes; which suite classes are twins of
     # pre-training classes; which suites come from the pre-training generator (in-domain).
     validity = {}
@@ -633,7 +630,14 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
             return suite_gates(config["root"], classes=suite.classes, pretrain=config["pretrain"],
                                low_bias=config["low"], in_domain=True)
 
-        validity[suite.name] = run.result(run.stage(f"validity-{suite.name}", config, gates))
+        folder = run.stage(f"validity-{suite.name}", config, gates)
+        if not dry_run:
+            validity[suite.name] = run.result(folder)
+
+    # The plan holds every stage the run will ask for at the top level; the stages the bias-subset
+    # study asks for inside its own work are part of it (their configs follow from its probe).
+    if dry_run:
+        return {"preset": preset.name, "plan": [asdict(p) | {"folder": str(p.folder)} for p in run.planned]}
 
     # 8. Contact sheets and the report.
     sheets = contact_sheets(run, {"synthetic": gen_synthetic, "context_biased": gen_context,
