@@ -587,34 +587,39 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
 
     # Every encoder it has: the generic appearance descriptors, ImageNet weights when given, and
     # the static-context TSN, which learned generator labels and so never measures a real suite.
-    encoder = bias_stage.static_encoder(run, preset=preset, sources=[gen_synthetic, gen_context], seed=seed)
+    encoder = bias_stage.static_encoder(run, preset=preset, sources=[gen_synthetic, gen_context], seed=seed,
+                                        clips=2 * n_pre * m_pre)
     if encoder["encoder"].startswith(bias_stage.TRAINED_ON_GENERATOR):
         encoders = [bias_stage.APPEARANCE, encoder]
     else:  # ImageNet weights: what the paper measured comes first
         encoders = [encoder, bias_stage.APPEARANCE]
     real_names = {s.name for s in suites if not s.is_proxy}
     bias_rows = []
-    measured = [(name, root, "test") for name, root in suite_roots.items()]
-    measured += [("synthetic (pre-training)", synthetic, "val"), ("context_biased (pre-training)", context, "val")]
+    # Clips in each measured set, only to price its probe in the plan (a real suite's: its train split).
+    all_clips = {s.name: len(s.classes) * s.per_class for s in classes.suites}
+    measured = [(name, root, "test", all_clips.get(name, suite_clips[name])) for name, root in suite_roots.items()]
+    measured += [("synthetic (pre-training)", synthetic, "val", n_pre * m_pre),
+                 ("context_biased (pre-training)", context, "val", n_pre * m_pre)]
     for enc in encoders:
-        for name, root, split in measured:
+        for name, root, split, clips in measured:
             if name in real_names and enc["encoder"].startswith(bias_stage.TRAINED_ON_GENERATOR):
                 continue  # an encoder trained on generator labels says nothing about real footage
             row = bias_stage.measure_bias(run, dataset=name, data_root=root, encoder=enc, preset=preset,
-                                          test_split=split)
+                                          test_split=split, clips=clips)
             if row is not None:
                 bias_rows.append(row)
         for suite in (s for s in suites if s.folds):  # real, so never under the static-context encoder
             if enc["encoder"].startswith(bias_stage.TRAINED_ON_GENERATOR):
                 continue
             per_fold = [bias_stage.measure_bias(run, dataset=fold_name(suite, i), data_root=root, encoder=enc,
-                                                preset=preset, test_split="test")
+                                                preset=preset, test_split="test", clips=suite_clips[suite.name])
                         for i, root in enumerate(fold_roots[suite.name])]
             if not dry_run:
                 bias_rows.append(bias_stage.kfold_bias(per_fold, dataset=suite.name))
     mixed = curate_mixed_suite(run, suite_roots=suite_roots, suites=classes.suites, seed=seed)
     subset_folder = bias_stage.bias_subset_stage(run, data_root=mixed, encoder=encoder, preset=preset,
-                                                 checkpoints=first_checkpoints)
+                                                 checkpoints=first_checkpoints, clips=sum(all_clips.values()),
+                                                 num_classes=sum(len(s.classes) for s in classes.suites))
     if not dry_run:
         studies["bias_subsets"] = run.result(subset_folder)["subsets"]
 
