@@ -12,7 +12,8 @@ Every stage runs through :class:`Runner`, which keys it by its configuration
 (``stages/<name>-<hash>/``). A finished stage is reused on rerun, so an interrupted benchmark
 resumes where it stopped; a stage's output paths depend only on its folder, so ``--dry-run``
 walks the same code, validates every training config and data path, and prints the plan
-with its estimated compute without running anything.
+with its estimated compute without running anything. A run makes that plan first, to count its
+stages against it: one bar over the whole run and ``--json-progress`` events (``bench/progress.py``).
 
 Offline, the downstream tasks are *proxy suites* made by the generator with classes disjoint
 from pre-training: ``proxy-motion`` (context independent of the label: low bias, like
