@@ -28,8 +28,6 @@ import time
 from datetime import datetime, timezone
 from typing import IO, Callable
 
-EVENTS = ("stage_start", "stage_end", "run_end")
-
 
 def stage_cost(estimate: dict) -> tuple[str, float]:
     """(kind, units) of a planned stage's estimate: GFLOP, else clips, else one cheap stage."""
