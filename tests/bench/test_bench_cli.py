@@ -124,6 +124,8 @@ def test_benchmark_dry_run_plans_every_fold_of_a_kfold_suite(tmp_path, capsys):
         assert f"transfer-scratch-kth-fold{fold}of5-scratch-r2plus1d_w16 " in plan
         assert f"bias-appearance-kth-fold{fold}of5 " in plan
     assert "transfer-synthetic-kth-ft-" not in plan and not (tmp_path / "b" / "stages").exists()
+    assert "validity-proxy-motion " in plan and "validity-proxy-context " in plan  # every stage the run asks for
+    assert not (tmp_path / "b").exists()  # the dry run writes nothing at all
 
     # More folds than actors, and a file the pattern misses: one line each, before anything runs.
     datasets.write_text(f"downstream:\n  kth: {{format: folder, root: {kth}, group: 'person(\\d+)', protocol: kfold, "
@@ -137,3 +139,41 @@ def test_benchmark_dry_run_plans_every_fold_of_a_kfold_suite(tmp_path, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "intruder_boxing_d1.mp4: group pattern 'person(\\d+)' does not match" in err
+
+
+def fake_benchmark(run, *, preset, classes, real_counts, seed, started):
+    """Stands in for the benchmark's stages: three quick ones, and a stray line on stdout."""
+    for i, estimate in enumerate(({"clips": 8}, {}, {"clips": 16, "gflop": 2.0})):
+        run.stage(f"stage{i}", {"i": i}, lambda folder: {}, estimate=estimate)
+    print("a stage that prints")
+    if run.dry_run:
+        return {"preset": preset.name, "plan": run.plan()}
+    return {"preset": preset.name, "wall_seconds": 1.0}
+
+
+def test_benchmark_json_progress_on_stdout_or_in_a_file(tmp_path, capsys, monkeypatch):
+    import synapt.bench.benchmark
+
+    monkeypatch.setattr(synapt.bench.benchmark, "_benchmark", fake_benchmark)
+    args = ["benchmark", "--preset", "tiny", "--out", str(tmp_path / "b")]
+    assert main(args + ["--json-progress"]) == 0
+    out, err = capsys.readouterr()
+    events = [json.loads(line) for line in out.splitlines()]  # stdout is JSON lines and nothing else
+    assert [(e["event"], e["stage"]) for e in events] == [
+        ("stage_start", "stage0"), ("stage_end", "stage0"), ("stage_start", "stage1"), ("stage_end", "stage1"),
+        ("stage_start", "stage2"), ("stage_end", "stage2"), ("run_end", None)]
+    assert [e["index"] for e in events] == [1, 1, 2, 2, 3, 3, 3] and {e["total"] for e in events} == {3}
+    assert all(e["eta_s"] is None or e["eta_s"] >= 0 for e in events) and events[-1]["eta_s"] == 0.0
+    assert "a stage that prints" in err and "benchmark tiny finished" in err and "3/3 done" in err
+
+    # Into a file, afresh: stdout is as without the flag. Rerun, every stage is reused.
+    assert main(args + ["--json-progress", str(tmp_path / "events.jsonl")]) == 0
+    out, err = capsys.readouterr()
+    assert "benchmark tiny finished" in out and "reusing finished stage stage0-" in err
+    events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert len(events) == 7 and all(e["reused"] for e in events[:-1]) and events[-1]["event"] == "run_end"
+
+    assert main(args + ["--json-progress", "--dry-run"]) == 2
+    assert "--json-progress reports the stages of a run" in capsys.readouterr().err
+    assert main(args + ["--json-progress", str(tmp_path / "no" / "events.jsonl")]) == 2
+    assert "No such file or directory" in capsys.readouterr().err

@@ -53,7 +53,14 @@ def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
     assert not any(stage["reused"] for stage in plan["plan"])
     assert not (tmp_path / "out" / "stages").exists()  # a dry run runs nothing
 
-    results = run_benchmark(preset, tmp_path / "out", progress=False)
+    events = []
+    results = run_benchmark(preset, tmp_path / "out", progress=False, json_progress=events.append)
+    # The overall progress counts exactly the planned stages, in the plan's order.
+    starts = [e for e in events if e["event"] == "stage_start"]
+    assert [e["stage"] for e in starts] == [stage["name"] for stage in plan["plan"]]
+    assert [e["index"] for e in starts] == list(range(1, len(plan["plan"]) + 1))
+    assert events[-1]["event"] == "run_end" and events[-1]["index"] == events[-1]["total"] == len(plan["plan"])
+    assert all(e["eta_s"] >= 0 for e in events if e["eta_s"] is not None) and events[-1]["eta_s"] == 0.0
     saved = json.loads((tmp_path / "out" / "results.json").read_text())
     assert saved["preset"] == "micro" and saved["rows"] == json.loads(json.dumps(results["rows"]))
     keys = {(r["pretrain"], r["downstream"], r["mode"]) for r in saved["rows"]}
@@ -123,8 +130,10 @@ def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
     assert saved["stages"]["reused"] == 0 and saved["stages"]["total"] > 40
     again = run_benchmark(preset, tmp_path / "out", dry_run=True, progress=False)
     assert all(stage["reused"] for stage in again["plan"])
-    rerun = run_benchmark(preset, tmp_path / "out", progress=False)
+    events = []
+    rerun = run_benchmark(preset, tmp_path / "out", progress=False, json_progress=events.append)
     assert rerun["stages"]["reused"] == rerun["stages"]["total"] > 40  # nested stages are not even asked for
+    assert len([e for e in events if e["event"] == "stage_end" and e["reused"]]) == len(plan["plan"])
     assert "reused" in (tmp_path / "out" / "report.md").read_text().splitlines()[2]
 
 
@@ -248,3 +257,13 @@ def test_kfold_suite_transfers_fold_by_fold_through_the_benchmark_stages(tmp_pat
     again = Runner(tmp_path / "out", progress=False)
     assert transfer_suite(again, preset=preset, model="tsn_tiny", suite=suite, roots=roots, clips=12,
                           checkpoints={"synthetic": init}, random_init=init) == rows
+
+
+def test_runner_plans_a_finished_stage_as_reused_unless_fresh(tmp_path):
+    from synapt.bench.benchmark import Runner
+
+    Runner(tmp_path, progress=False).stage("gen", {"n": 1}, lambda folder: {"ok": True})
+    for fresh, reused in ((False, True), (True, False)):  # --fresh runs it again: nothing is reused
+        plan = Runner(tmp_path, dry_run=True, fresh=fresh)
+        plan.stage("gen", {"n": 1}, lambda folder: {"ok": True})
+        assert [p.reused for p in plan.planned] == [reused]

@@ -12,7 +12,8 @@ Every stage runs through :class:`Runner`, which keys it by its configuration
 (``stages/<name>-<hash>/``). A finished stage is reused on rerun, so an interrupted benchmark
 resumes where it stopped; a stage's output paths depend only on its folder, so ``--dry-run``
 walks the same code, validates every training config and data path, and prints the plan
-with its estimated compute without running anything.
+with its estimated compute without running anything. A run makes that plan first, to count its
+stages against it: one bar over the whole run and ``--json-progress`` events (``bench/progress.py``).
 
 Offline, the downstream tasks are *proxy suites* made by the generator with classes disjoint
 from pre-training: ``proxy-motion`` (context independent of the label: low bias, like
@@ -44,6 +45,7 @@ from synapt.io import atomic_write_text
 
 if TYPE_CHECKING:
     from synapt.bench.curate import Source
+    from synapt.bench.progress import RunProgress
 
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
@@ -62,14 +64,20 @@ class PlannedStage:
 
 @dataclass
 class Runner:
-    """Runs (or, in a dry run, only plans) stages keyed by their config."""
+    """Runs (or, in a dry run, only plans) stages keyed by their config.
+
+    A ``tracker`` (:class:`synapt.bench.progress.RunProgress`) hears when each top-level stage
+    starts and ends, reused ones included; a stage asked for inside another's work is part of it.
+    """
 
     root: Path
     dry_run: bool = False
     progress: bool = True
     fresh: bool = False  # rerun stages that already finished (once each in this run)
+    tracker: RunProgress | None = None
     planned: list[PlannedStage] = field(default_factory=list)
     _ran: set = field(default_factory=set)
+    _depth: int = 0  # stages running now, one inside another
 
     def stage(self, name: str, config: dict, work: Callable[[Path], dict], *, estimate: dict | None = None) -> Path:
         """Run ``work(folder)`` once per (name, config); returns the stage folder.
@@ -79,11 +87,28 @@ class Runner:
         """
         folder = stage_folder(self.root, name, config)
         if all(p.folder != folder for p in self.planned):  # a stage asked for twice is planned once
-            self.planned.append(PlannedStage(name, folder, (folder / "result.json").is_file(), estimate or {}))
+            self.planned.append(PlannedStage(name, folder, self.will_reuse(folder), estimate or {}))
         if not self.dry_run and folder not in self._ran:  # a stage asked for twice runs (or is reused) once
-            run_stage(self.root, name, config, work, fresh=self.fresh)
+            tracked = self.tracker is not None and self._depth == 0
+            if tracked:
+                self.tracker.stage_start(name, folder, reused=self.will_reuse(folder))
+            self._depth += 1
+            try:
+                run_stage(self.root, name, config, work, fresh=self.fresh)
+            finally:
+                self._depth -= 1
             self._ran.add(folder)
+            if tracked:
+                self.tracker.stage_end()
         return folder
+
+    def plan(self) -> list[dict]:
+        """Every stage planned so far, in order, as JSON-able dicts (a dry run's ``plan``)."""
+        return [asdict(p) | {"folder": str(p.folder)} for p in self.planned]
+
+    def will_reuse(self, folder: Path) -> bool:
+        """Whether the stage in ``folder`` finished earlier and will be reused (never with ``fresh``)."""
+        return (folder / "result.json").is_file() and not self.fresh
 
     @staticmethod
     def result(folder: Path) -> dict:
@@ -488,18 +513,45 @@ def paired_comparisons(rows: list[dict], *, real_pretrain=()) -> list[dict]:
 
 
 def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False, progress: bool = True,
-                  seed: int = 0, fresh: bool = False) -> dict:
-    """Run (or plan) the benchmark; returns results.json's content (the plan in a dry run)."""
+                  seed: int = 0, fresh: bool = False, json_progress: Callable[[dict], None] | None = None) -> dict:
+    """Run (or plan) the benchmark; returns results.json's content (the plan in a dry run).
+
+    A run with ``progress`` or ``json_progress`` first plans its stages (the dry run, which trains
+    and generates nothing), so that it knows how many there are and what each costs. ``progress``
+    then shows one bar over the whole run on stderr, above the stages' own bars; ``json_progress``
+    is called with every event of :class:`synapt.bench.progress.RunProgress` (a stage starts or
+    ends, reused ones included; the run ends), e.g. ``progress.json_lines(sys.stdout)``.
+    """
     from synapt.sim.catalog import CLASSES
 
     started = time.time()
     out_dir = Path(out_dir)
-    run = Runner(out_dir, dry_run=dry_run, progress=progress, fresh=fresh)
     # Classes whose motion library is not installed (no pybullet_data) cannot be generated here.
     classes = plan_classes(preset, [c for c in CLASSES if c.available], seed=seed)
     suites = classes.suites + tuple(s for s in preset.suites if not s.is_proxy)
-    n_pre, m_pre = len(classes.pretrain), preset.clips_per_class
     real_counts = _check_real_data(suites + preset.real_pretrain, seed=seed)
+    job = functools.partial(_benchmark, preset=preset, classes=classes, real_counts=real_counts, seed=seed,
+                            started=started)
+    if dry_run or not (progress or json_progress):
+        return job(Runner(out_dir, dry_run=dry_run, progress=progress, fresh=fresh))
+    from synapt.bench.progress import RunProgress
+
+    tracker = RunProgress(job(Runner(out_dir, dry_run=True, fresh=fresh))["plan"], bar=progress,
+                          on_event=json_progress)
+    try:
+        results = job(Runner(out_dir, progress=progress, fresh=fresh, tracker=tracker))
+        tracker.run_end()
+    finally:
+        tracker.close()
+    return results
+
+
+def _benchmark(run: Runner, *, preset: Preset, classes: ClassPlan, real_counts: dict[str, int], seed: int,
+               started: float) -> dict:
+    """The benchmark's stages through ``run``: results.json's content, or the plan in a dry run."""
+    out_dir, dry_run = run.root, run.dry_run
+    suites = classes.suites + tuple(s for s in preset.suites if not s.is_proxy)
+    n_pre, m_pre = len(classes.pretrain), preset.clips_per_class
 
     # 1. Generate: debiased and context-biased pre-training pools, the proxy suites.
     gen_synthetic = generate_stage(run, "synthetic", preset=preset, classes=classes.pretrain, per_class=m_pre,
@@ -583,39 +635,41 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
 
     # Every encoder it has: the generic appearance descriptors, ImageNet weights when given, and
     # the static-context TSN, which learned generator labels and so never measures a real suite.
-    encoder = bias_stage.static_encoder(run, preset=preset, sources=[gen_synthetic, gen_context], seed=seed)
+    encoder = bias_stage.static_encoder(run, preset=preset, sources=[gen_synthetic, gen_context], seed=seed,
+                                        clips=2 * n_pre * m_pre)
     if encoder["encoder"].startswith(bias_stage.TRAINED_ON_GENERATOR):
         encoders = [bias_stage.APPEARANCE, encoder]
     else:  # ImageNet weights: what the paper measured comes first
         encoders = [encoder, bias_stage.APPEARANCE]
     real_names = {s.name for s in suites if not s.is_proxy}
     bias_rows = []
-    measured = [(name, root, "test") for name, root in suite_roots.items()]
-    measured += [("synthetic (pre-training)", synthetic, "val"), ("context_biased (pre-training)", context, "val")]
+    # Clips in each measured set, only to price its probe in the plan (a real suite's: its train split).
+    all_clips = {s.name: len(s.classes) * s.per_class for s in classes.suites}
+    measured = [(name, root, "test", all_clips.get(name, suite_clips[name])) for name, root in suite_roots.items()]
+    measured += [("synthetic (pre-training)", synthetic, "val", n_pre * m_pre),
+                 ("context_biased (pre-training)", context, "val", n_pre * m_pre)]
     for enc in encoders:
-        for name, root, split in measured:
+        for name, root, split, clips in measured:
             if name in real_names and enc["encoder"].startswith(bias_stage.TRAINED_ON_GENERATOR):
                 continue  # an encoder trained on generator labels says nothing about real footage
             row = bias_stage.measure_bias(run, dataset=name, data_root=root, encoder=enc, preset=preset,
-                                          test_split=split)
+                                          test_split=split, clips=clips)
             if row is not None:
                 bias_rows.append(row)
         for suite in (s for s in suites if s.folds):  # real, so never under the static-context encoder
             if enc["encoder"].startswith(bias_stage.TRAINED_ON_GENERATOR):
                 continue
             per_fold = [bias_stage.measure_bias(run, dataset=fold_name(suite, i), data_root=root, encoder=enc,
-                                                preset=preset, test_split="test")
+                                                preset=preset, test_split="test", clips=suite_clips[suite.name])
                         for i, root in enumerate(fold_roots[suite.name])]
             if not dry_run:
                 bias_rows.append(bias_stage.kfold_bias(per_fold, dataset=suite.name))
     mixed = curate_mixed_suite(run, suite_roots=suite_roots, suites=classes.suites, seed=seed)
     subset_folder = bias_stage.bias_subset_stage(run, data_root=mixed, encoder=encoder, preset=preset,
-                                                 checkpoints=first_checkpoints)
+                                                 checkpoints=first_checkpoints, clips=sum(all_clips.values()),
+                                                 num_classes=sum(len(s.classes) for s in classes.suites))
     if not dry_run:
         studies["bias_subsets"] = run.result(subset_folder)["subsets"]
-
-    if dry_run:
-        return {"preset": preset.name, "plan": [asdict(p) | {"folder": str(p.folder)} for p in run.planned]}
 
     # 7. Validity gates: can one frame name a suite's classes; which suite classes are twins of
     # pre-training classes; which suites come from the pre-training generator (in-domain).
@@ -629,7 +683,14 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
             return suite_gates(config["root"], classes=suite.classes, pretrain=config["pretrain"],
                                low_bias=config["low"], in_domain=True)
 
-        validity[suite.name] = run.result(run.stage(f"validity-{suite.name}", config, gates))
+        folder = run.stage(f"validity-{suite.name}", config, gates)
+        if not dry_run:
+            validity[suite.name] = run.result(folder)
+
+    # The plan holds every stage the run will ask for at the top level; the stages the bias-subset
+    # study asks for inside its own work are part of it (their configs follow from its probe).
+    if dry_run:
+        return {"preset": preset.name, "plan": run.plan()}
 
     # 8. Contact sheets and the report.
     sheets = contact_sheets(run, {"synthetic": gen_synthetic, "context_biased": gen_context,

@@ -71,13 +71,14 @@ def write_context_dataset(sources: list[Path], out: Path, *, val_fraction: float
     return out
 
 
-def static_encoder(run, *, preset: Preset, sources: list[Path], seed: int = 0) -> dict:
+def static_encoder(run, *, preset: Preset, sources: list[Path], seed: int = 0, clips: int = 0) -> dict:
     """Train (or name) the static encoder; returns {"encoder", "model", "checkpoint", "weights_source"}.
 
     Everything returned follows from the stage's folder, so a dry run plans the probes that
-    use the encoder exactly as the real run will key them.
+    use the encoder exactly as the real run will key them. ``clips`` (in ``sources`` together)
+    only prices the training in the plan.
     """
-    from synapt.bench.benchmark import train_config, train_trial
+    from synapt.bench.benchmark import clip_gflops, train_config, train_trial
 
     model = preset.static_encoder
     if preset.static_weights:
@@ -100,7 +101,9 @@ def static_encoder(run, *, preset: Preset, sources: list[Path], seed: int = 0) -
         classes = json.loads((data / "classes.json").read_text())
         return {"context_classes": len(classes), "val_top1": result["val"].get("top1")}
 
-    folder = run.stage("static-encoder", config, work)
+    passes = clips * preset.static_encoder_epochs  # single frames, forward and backward
+    estimate = {"clips": passes, "gflop": 3 * passes * clip_gflops(model, 1, preset.train_size)} if clips else None
+    folder = run.stage("static-encoder", config, work, estimate=estimate)
     return {"encoder": f"static-context:{model}",
             "description": f"static context encoder: {model} trained on single generated frames to recognise the "
                            f"scene kind and the distractor shape (context, never motion)",
@@ -167,8 +170,11 @@ def _probe_config(preset: Preset, *, data_root: Path, encoder: dict, test_split:
     return cfg
 
 
-def _probe(run, name: str, cfg: dict) -> Path:
-    """A linear probe run; its result has test top-1 and per-class recall (from the confusion matrix)."""
+def _probe(run, name: str, cfg: dict, *, clips: int = 0) -> Path:
+    """A linear probe run; its result has test top-1 and per-class recall (from the confusion matrix).
+
+    ``clips`` (in its dataset) prices it in the plan: one forward pass per clip, cached.
+    """
     from synapt.bench.benchmark import train_trial
 
     def work(folder: Path) -> dict:
@@ -179,14 +185,22 @@ def _probe(run, name: str, cfg: dict) -> Path:
         return {"top1": result["test"]["top1"], "balanced": balanced_accuracy(matrix),
                 "num_classes": int(matrix.shape[0]), "per_class": per_class}
 
-    return run.stage(name, {"probe": cfg}, work)
+    estimate = None
+    if clips:
+        from synapt.bench.benchmark import clip_gflops
+
+        data = cfg["data"]
+        estimate = {"clips": clips, "gflop": clips * clip_gflops(cfg["model"]["name"], data["num_frames"], data["size"])}
+    return run.stage(name, {"probe": cfg}, work, estimate=estimate)
 
 
-def measure_bias(run, *, dataset: str, data_root: Path, encoder: dict, preset: Preset, test_split: str) -> dict | None:
+def measure_bias(run, *, dataset: str, data_root: Path, encoder: dict, preset: Preset, test_split: str,
+                 clips: int = 0) -> dict | None:
     """{"dataset", "encoder", "M", "M_rnd", "B", "B_log2", "top1"} of one dataset (None in a dry run).
 
     M is the probe's balanced (mean class) accuracy on ``test_split``, so that a dataset's class
-    imbalance cannot raise it above what chance (1 / classes) means.
+    imbalance cannot raise it above what chance (1 / classes) means. ``clips`` (in the dataset)
+    prices a TSN probe in the plan.
     """
     if encoder.get("kind") == "appearance":
         config = {"data": str(data_root), "test_split": test_split, "encoder": encoder["encoder"]}
@@ -194,7 +208,7 @@ def measure_bias(run, *, dataset: str, data_root: Path, encoder: dict, preset: P
                           lambda folder: appearance_probe(data_root, test_split=test_split))
     else:
         probe = _probe(run, f"bias-probe-{_slug(dataset)}",
-                       _probe_config(preset, data_root=data_root, encoder=encoder, test_split=test_split))
+                       _probe_config(preset, data_root=data_root, encoder=encoder, test_split=test_split), clips=clips)
     if run.dry_run:
         return None
     measured = run.result(probe)
@@ -221,21 +235,31 @@ def kfold_bias(fold_rows: list[dict], *, dataset: str) -> dict:
             "split": f"test of each of {len(fold_rows)} folds", "folds": [r["M"] for r in fold_rows]}
 
 
-def bias_subset_stage(run, *, data_root: Path, encoder: dict, preset: Preset, checkpoints: dict[str, Path]) -> Path:
+def bias_subset_stage(run, *, data_root: Path, encoder: dict, preset: Preset, checkpoints: dict[str, Path],
+                      clips: int = 0, num_classes: int = 0) -> Path:
     """Figure 2: class subsets from low to high static bias, and the transfer ratio on each.
 
     The classes of the mixed proxy suite are ranked by the static probe's per-class accuracy;
     each subset gets its own B and the linear-probe top-1 of context-biased over synthetic
-    pre-training.
+    pre-training. ``clips`` and ``num_classes`` (of the mixed suite) price the probes in the plan.
     """
+    from synapt.bench.benchmark import clip_gflops
     from synapt.bench.curate import Source, curate
 
     size, count = preset.bias_subsets
     config = {"data": str(data_root), "size": size, "count": count, "checkpoints": {k: str(v) for k, v in checkpoints.items()}}
     mixed = _probe(run, "bias-probe-mixed", _probe_config(preset, data_root=data_root, encoder=encoder,
-                                                           test_split="test"))
+                                                           test_split="test"), clips=clips)
+    # Inside its work: per subset, a static probe and a linear probe from every pre-training.
+    passes = count * round(clips * size / num_classes) if num_classes else 0
+    estimate = None
+    if passes:
+        per_clip = len(checkpoints) * clip_gflops(preset.models[0], preset.num_frames, preset.train_size)
+        if encoder.get("model"):
+            per_clip += clip_gflops(encoder["model"], preset.num_frames, preset.train_size)
+        estimate = {"clips": passes * (1 + len(checkpoints)), "gflop": passes * per_clip}
     if run.dry_run:
-        return run.stage("bias-subsets", config, lambda f: {})
+        return run.stage("bias-subsets", config, lambda f: {}, estimate=estimate)
     full = run.result(mixed)
     info = encoder
     classes = [c["name"] for c in json.loads((data_root / "classes.json").read_text())]
@@ -265,7 +289,7 @@ def bias_subset_stage(run, *, data_root: Path, encoder: dict, preset: Preset, ch
                            "ratio": (top1["context_biased"] / top1["synthetic"]) if top1.get("synthetic") else math.inf})
         return {"subsets": points}
 
-    return run.stage("bias-subsets", config, work)
+    return run.stage("bias-subsets", config, work, estimate=estimate)
 
 
 def _slug(text: str) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import sys
 from pathlib import Path
 
 from synapt.errors import UserError
@@ -80,6 +82,10 @@ def register(commands, bench) -> None:
     p.add_argument("--dry-run", action="store_true", help="validate configs and data paths; print the plan")
     p.add_argument("--fresh", action="store_true", help="rerun stages that already finished in --out (default: reuse them, announced)")
     p.add_argument("--report-only", action="store_true", help="rebuild the report from OUT/results.json")
+    p.add_argument("--json-progress", nargs="?", const="-", default=None, metavar="FILE",
+                   help="for schedulers: one JSON line as each stage starts and ends and when the run ends, on "
+                        "stdout (which then carries nothing else; bars and messages go to stderr) or, given FILE, "
+                        "written afresh to FILE (docs/reproduce-paper.md, section 1)")
     p.add_argument("--static-weights", default=None, metavar="FILE",
                    help="torchvision ImageNet ResNet-50 weights: B is also measured with them, as in the paper "
                         "(same as static_encoder: {weights: FILE} in --datasets)")
@@ -196,9 +202,13 @@ def _benchmark(args) -> int:
 
     from synapt.bench.benchmark import format_plan, run_benchmark
     from synapt.bench.presets import get_preset, with_real_datasets, with_static_weights
+    from synapt.bench.progress import json_lines
     from synapt.report.write import load_results, write_report
 
     out = Path(args.out or f"runs/benchmark-{args.preset}")
+    if args.json_progress and (args.dry_run or args.report_only):
+        raise UserError("--json-progress reports the stages of a run, and --dry-run and --report-only run none: "
+                        "drop one of them")
     if args.report_only:
         results_path = out / "results.json"
         if not results_path.is_file():
@@ -215,11 +225,24 @@ def _benchmark(args) -> int:
         preset = with_real_datasets(preset, datasets)
     if args.static_weights:
         preset = with_static_weights(preset, args.static_weights)
-    result = run_benchmark(preset, out, dry_run=args.dry_run, seed=args.seed, fresh=args.fresh)
-    if args.dry_run:
-        print(f"plan for preset {preset.name} in {out} (nothing was run):")
-        print(format_plan(result))
-        return 0
-    print(f"benchmark {preset.name} finished in {result['wall_seconds'] / 60:.1f} min: "
-          f"{out / 'report.md'}, {out / 'report.html'}, {out / 'results.json'}")
+    with contextlib.ExitStack() as stack:
+        events = None
+        if args.json_progress == "-":
+            events = json_lines(sys.stdout)
+            # stdout carries the events and nothing else: any other line goes to stderr.
+            stack.enter_context(contextlib.redirect_stdout(sys.stderr))
+        elif args.json_progress:
+            try:
+                events = json_lines(stack.enter_context(open(args.json_progress, "w")))
+            except OSError as err:
+                raise UserError(f"--json-progress {args.json_progress}: {err.strerror} (give a file in a folder "
+                                f"that exists, or no FILE for stdout)") from None
+        result = run_benchmark(preset, out, dry_run=args.dry_run, seed=args.seed, fresh=args.fresh,
+                               json_progress=events)
+        if args.dry_run:
+            print(f"plan for preset {preset.name} in {out} (nothing was run):")
+            print(format_plan(result))
+            return 0
+        print(f"benchmark {preset.name} finished in {result['wall_seconds'] / 60:.1f} min: "
+              f"{out / 'report.md'}, {out / 'report.html'}, {out / 'results.json'}")
     return 0

@@ -39,10 +39,13 @@ def run_stage(root: Path, name: str, config: dict, work: Callable[[Path], dict],
     """
     import sys
 
+    from tqdm import tqdm
+
     folder = stage_folder(root, name, config)
     done = folder / "result.json"
     if done.is_file() and not fresh:
-        print(f"reusing finished stage {folder.name} (--fresh reruns it)", file=sys.stderr)
+        # Through tqdm, so that a progress bar on the terminal is cleared and drawn again below.
+        tqdm.write(f"reusing finished stage {folder.name} (--fresh reruns it)", file=sys.stderr)
         return json.loads(done.read_text())
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_text(folder / "stage.json", json.dumps({"name": name, **stage_key(config)}, indent=2, default=str) + "\n")
