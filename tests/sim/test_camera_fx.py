@@ -67,7 +67,7 @@ def test_draws_are_seeded_and_within_their_ranges():
     blurred = [d for d in draws if d["exposure_s"] > 0]
     assert 0.12 < len(blurred) / len(draws) < 0.28  # motion_blur = 0.2
     assert all(1 / 120 <= d["exposure_s"] <= 1 / 30 for d in blurred)
-    assert all(20 <= d["crf"] <= 30 and 0 <= d["defocus_px"] <= 0.8 for d in draws)
+    assert all(18 <= d["crf"] <= 28 and 0 <= d["defocus_px"] <= 0.8 for d in draws)
 
 
 def test_ranges_reject_bad_input_naming_the_key(tmp_path):

@@ -30,7 +30,7 @@ from synapt.errors import UserError
 # The draw's generator: SeedSequence([clip seed, FX_TAG]).
 FX_TAG = 0xCA3E
 GAMMA = 2.2
-REFERENCE_SIZE = 112  # defocus sigmas are stated in pixels of a 112 px frame
+REFERENCE_SIZE = 112  # defocus sigmas and noise stds are stated per pixel of a 112 px frame
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class CameraFxRanges:
     exposure: tuple[float, float] = (1 / 120, 1 / 30)  # seconds the shutter is open, in a blurred clip
     blur_samples: int = 3  # renders averaged per blurred frame (the frame's own included)
     defocus: tuple[float, float] = (0.0, 0.8)  # Gaussian PSF sigma, pixels at 112 px (scaled with size)
+    # Noise stds are stated per pixel of a 112 px frame: a smaller frame is a downscaled view of
+    # the same sensor, whose averaging shrinks the std in proportion to the side (x 64/112 at 64 px).
     read_noise: tuple[float, float] = (0.0, 0.01)  # std of signal-independent noise, fraction of full scale
     shot_noise: tuple[float, float] = (0.0, 0.03)  # std at full scale of noise growing as sqrt(signal)
     gain: tuple[float, float] = (0.75, 1.25)  # exposure gain at the first frame (linear light)
@@ -48,7 +50,7 @@ class CameraFxRanges:
     white_balance: tuple[float, float] = (0.0, 0.08)  # std of each channel's log gain
     white_balance_drift: tuple[float, float] = (0.0, 0.03)  # std of each channel's log-gain change over the clip
     vignette: tuple[float, float] = (0.0, 0.35)  # light lost at the frame corners
-    crf: tuple[int, int] = (20, 30)  # x264 constant rate factor (higher: stronger compression)
+    crf: tuple[int, int] = (18, 28)  # x264 constant rate factor (higher: stronger compression)
 
     def as_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -228,7 +230,8 @@ def apply(rgb: np.ndarray, fx: dict) -> np.ndarray:
         vignette = (1.0 - fx["vignette"] * (yy[:, None] ** 2 + xx[None, :] ** 2) / 2.0)[:, :, None]  # corners: 1 - v
     noisy = fx["read_noise"] > 0 or fx["shot_noise"] > 0
     rng = np.random.default_rng(fx["noise_seed"]) if noisy else None
-    shot2, read2 = np.float32(fx["shot_noise"] ** 2), np.float32(fx["read_noise"] ** 2)
+    per_pixel = h / REFERENCE_SIZE
+    shot2, read2 = np.float32((fx["shot_noise"] * per_pixel) ** 2), np.float32((fx["read_noise"] * per_pixel) ** 2)
     out = np.empty((t, h, w, 3), dtype=np.uint8)
     for f in range(t):
         if rgb.dtype == np.uint8:
