@@ -125,6 +125,8 @@ def test_benchmark_dry_run_plans_every_fold_of_a_kfold_suite(tmp_path, capsys):
         assert f"bias-appearance-kth-fold{fold}of5 " in plan
     assert "transfer-synthetic-kth-ft-" not in plan and not (tmp_path / "b" / "stages").exists()
     assert "validity-proxy-motion " in plan and "validity-proxy-context " in plan  # every stage the run asks for
+    # tiny measures B and ranks Figure 2's subsets (on val) with the appearance descriptors only
+    assert "static-encoder " not in plan and "bias-probe-" not in plan and "bias-appearance-mixed-val " in plan
     assert not (tmp_path / "b").exists()  # the dry run writes nothing at all
 
     # More folds than actors, and a file the pattern misses: one line each, before anything runs.

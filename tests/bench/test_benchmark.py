@@ -19,6 +19,7 @@ def micro_preset():
         train_size=32, pretrain_epochs=1, downstream_epochs=1, pretrain_grid=grid, downstream_grid=grid,
         probe_grid={"lrs": [0.1], "batch_sizes": [8], "weight_decays": [1e-4]}, class_study=(2, 4),
         clip_study=(3, 6), scene_study=(1, 4), suite_classes=4, bias_subsets=(2, 2), static_encoder_epochs=1, workers=1,
+        static_context_diagnostic=True,  # the micro run exercises the diagnostic the tiny preset skips
         data_workers=0,
     )
 

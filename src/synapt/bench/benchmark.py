@@ -634,13 +634,14 @@ def _benchmark(run: Runner, *, preset: Preset, classes: ClassPlan, real_counts: 
     from synapt.bench import bias_stage
 
     # Every encoder it has: the generic appearance descriptors, ImageNet weights when given, and
-    # the static-context TSN, which learned generator labels and so never measures a real suite.
-    encoder = bias_stage.static_encoder(run, preset=preset, sources=[gen_synthetic, gen_context], seed=seed,
-                                        clips=2 * n_pre * m_pre)
-    if encoder["encoder"].startswith(bias_stage.TRAINED_ON_GENERATOR):
-        encoders = [bias_stage.APPEARANCE, encoder]
-    else:  # ImageNet weights: what the paper measured comes first
-        encoders = [encoder, bias_stage.APPEARANCE]
+    # (when the preset keeps the diagnostic) the static-context TSN, which learned generator
+    # labels and so never measures a real suite. The first is the primary one (Figure 2 too).
+    encoders = [bias_stage.APPEARANCE]
+    if preset.static_weights or preset.static_context_diagnostic:
+        encoder = bias_stage.static_encoder(run, preset=preset, sources=[gen_synthetic, gen_context], seed=seed,
+                                            clips=2 * n_pre * m_pre)
+        # ImageNet weights: what the paper measured comes first
+        encoders = encoders + [encoder] if encoder["encoder"].startswith(bias_stage.TRAINED_ON_GENERATOR) else [encoder] + encoders
     real_names = {s.name for s in suites if not s.is_proxy}
     bias_rows = []
     # Clips in each measured set, only to price its probe in the plan (a real suite's: its train split).
@@ -665,7 +666,7 @@ def _benchmark(run: Runner, *, preset: Preset, classes: ClassPlan, real_counts: 
             if not dry_run:
                 bias_rows.append(bias_stage.kfold_bias(per_fold, dataset=suite.name))
     mixed = curate_mixed_suite(run, suite_roots=suite_roots, suites=classes.suites, seed=seed)
-    subset_folder = bias_stage.bias_subset_stage(run, data_root=mixed, encoder=encoder, preset=preset,
+    subset_folder = bias_stage.bias_subset_stage(run, data_root=mixed, encoder=encoders[0], preset=preset,
                                                  checkpoints=first_checkpoints, clips=sum(all_clips.values()),
                                                  num_classes=sum(len(s.classes) for s in classes.suites))
     if not dry_run:

@@ -194,6 +194,18 @@ def _probe(run, name: str, cfg: dict, *, clips: int = 0) -> Path:
     return run.stage(name, {"probe": cfg}, work, estimate=estimate)
 
 
+def static_probe(run, name: str, *, data_root: Path, encoder: dict, preset: Preset, test_split: str,
+                 clips: int = 0) -> Path:
+    """The static probe of ``encoder`` on one dataset as a stage (``bias-appearance-<name>`` for
+    the appearance descriptors, ``bias-probe-<name>`` for a TSN encoder); its result has top-1,
+    balanced accuracy, the class count and per-class recall."""
+    if encoder.get("kind") == "appearance":
+        config = {"data": str(data_root), "test_split": test_split, "encoder": encoder["encoder"]}
+        return run.stage(f"bias-appearance-{name}", config, lambda folder: appearance_probe(data_root, test_split=test_split))
+    return _probe(run, f"bias-probe-{name}", _probe_config(preset, data_root=data_root, encoder=encoder,
+                                                           test_split=test_split), clips=clips)
+
+
 def measure_bias(run, *, dataset: str, data_root: Path, encoder: dict, preset: Preset, test_split: str,
                  clips: int = 0) -> dict | None:
     """{"dataset", "encoder", "M", "M_rnd", "B", "B_log2", "top1"} of one dataset (None in a dry run).
@@ -202,13 +214,8 @@ def measure_bias(run, *, dataset: str, data_root: Path, encoder: dict, preset: P
     imbalance cannot raise it above what chance (1 / classes) means. ``clips`` (in the dataset)
     prices a TSN probe in the plan.
     """
-    if encoder.get("kind") == "appearance":
-        config = {"data": str(data_root), "test_split": test_split, "encoder": encoder["encoder"]}
-        probe = run.stage(f"bias-appearance-{_slug(dataset)}", config,
-                          lambda folder: appearance_probe(data_root, test_split=test_split))
-    else:
-        probe = _probe(run, f"bias-probe-{_slug(dataset)}",
-                       _probe_config(preset, data_root=data_root, encoder=encoder, test_split=test_split), clips=clips)
+    probe = static_probe(run, _slug(dataset), data_root=data_root, encoder=encoder, preset=preset,
+                         test_split=test_split, clips=clips)
     if run.dry_run:
         return None
     measured = run.result(probe)
@@ -239,17 +246,19 @@ def bias_subset_stage(run, *, data_root: Path, encoder: dict, preset: Preset, ch
                       clips: int = 0, num_classes: int = 0) -> Path:
     """Figure 2: class subsets from low to high static bias, and the transfer ratio on each.
 
-    The classes of the mixed proxy suite are ranked by the static probe's per-class accuracy;
-    each subset gets its own B and the linear-probe top-1 of context-biased over synthetic
-    pre-training. ``clips`` and ``num_classes`` (of the mixed suite) price the probes in the plan.
+    The classes of the mixed proxy suite are ranked by the static probe's per-class accuracy on
+    its **val** split (so the ranking never sees the test clips each subset is then scored on);
+    each subset gets its own B on test and the linear-probe top-1 of context-biased over
+    synthetic pre-training. ``encoder`` is the run's primary static encoder (the appearance
+    descriptors offline). ``clips`` and ``num_classes`` (of the mixed suite) price the probes.
     """
     from synapt.bench.benchmark import clip_gflops
     from synapt.bench.curate import Source, curate
 
     size, count = preset.bias_subsets
     config = {"data": str(data_root), "size": size, "count": count, "checkpoints": {k: str(v) for k, v in checkpoints.items()}}
-    mixed = _probe(run, "bias-probe-mixed", _probe_config(preset, data_root=data_root, encoder=encoder,
-                                                           test_split="test"), clips=clips)
+    mixed = static_probe(run, "mixed-val", data_root=data_root, encoder=encoder, preset=preset, test_split="val",
+                         clips=clips)
     # Inside its work: per subset, a static probe and a linear probe from every pre-training.
     passes = count * round(clips * size / num_classes) if num_classes else 0
     estimate = None
@@ -273,8 +282,8 @@ def bias_subset_stage(run, *, data_root: Path, encoder: dict, preset: Preset, ch
             subset = curate(class_map={n: [("mixed", n)] for n in names},
                             sources=[Source("mixed", "synapt", data_root)], out_dir=folder / f"subset{i}",
                             val_fraction=0.0, seed=0, keep_splits=True)
-            static = run.result(_probe(run, f"bias-probe-subset{i}", _probe_config(
-                preset, data_root=subset.out_dir, encoder=info, test_split="test")))
+            static = run.result(static_probe(run, f"subset{i}", data_root=subset.out_dir, encoder=info, preset=preset,
+                                             test_split="test"))
             top1 = {}
             for name, ckpt in checkpoints.items():
                 from synapt.bench.benchmark import train_config

@@ -127,8 +127,9 @@ def write_report(results: dict, out_dir: str | Path) -> tuple[Path, Path]:
             figures / "bias_subsets.png", title="Class subsets ranked by static bias (Figure 2)",
         )
         md += ["## Class subsets from low to high bias (Figure 2)", "",
-               "Classes of both proxy suites ranked by the static probe's per-class accuracy; each subset's "
-               "B and the linear-probe top-1 of context-biased over synthetic pre-training.", "",
+               "Classes of both proxy suites ranked by the primary static encoder's per-class accuracy on their "
+               "val clips; each subset's B and the linear-probe top-1 of context-biased over synthetic "
+               "pre-training on their test clips (the ranking never saw them).", "",
                _img(path, out_dir, "bias subsets"), "",
                "| subset | classes | M | B | LP synthetic | LP context-biased | ratio |", "|---|---|---|---|---|---|---|"]
         md += [f"| {s['subset']} | {', '.join(s['classes'])} | {100 * s['M']:.1f} | "

@@ -8,7 +8,8 @@
 # 2: real time, motion capture classes, stance-locked gaits, styles, shared props and framing.
 # 3: the camera keeps an upright actor at >= 30% of the frame height (camera.MIN_ACTOR_FRACTION).
 # 4: camera and codec effects by default (motion blur, defocus, noise, exposure and white balance, CRF).
-GENERATOR_VERSION = "4"
+# 5: light rigs (sun, overhead spots, window, three-point) with tinted ambient; occluders.
+GENERATOR_VERSION = "5"
 
 from synapt.sim.dataset import generate_dataset  # noqa: E402
 

@@ -37,7 +37,7 @@ REFERENCE_SIZE = 112  # defocus sigmas and noise stds are stated per pixel of a 
 class CameraFxRanges:
     """Where each clip draws its camera and codec effects from (uniform in every ``(lo, hi)``)."""
 
-    motion_blur: float = 0.2  # probability that a clip's shutter stays open long enough to blur
+    motion_blur: float = 0.15  # probability that a clip's shutter stays open long enough to blur
     exposure: tuple[float, float] = (1 / 120, 1 / 30)  # seconds the shutter is open, in a blurred clip
     blur_samples: int = 3  # renders averaged per blurred frame (the frame's own included)
     defocus: tuple[float, float] = (0.0, 0.8)  # Gaussian PSF sigma, pixels at 112 px (scaled with size)

@@ -48,6 +48,7 @@ class ClipFrames:
 
     rgb: np.ndarray  # (T, H, W, 3) uint8
     extras: dict[str, np.ndarray]
+    measures: dict | None = None  # measured while rendering (e.g. the actor's visible fraction)
 
 
 def plan_clip(
@@ -98,7 +99,8 @@ def plan_clip(
         actor_height=actor.height,
     )
     scene = sample_scene(
-        rng, kind=kind, cam_azimuth=cam["azimuth"], textures=context.get("textures"), distractor_shapes=context.get("distractor_shapes")
+        rng, kind=kind, cam_azimuth=cam["azimuth"], textures=context.get("textures"), distractor_shapes=context.get("distractor_shapes"),
+        cam_distance=None if object_action else cam["distance"],
     )
     if kind == "studio":
         # A photographic backdrop reads best over a plain floor of a related colour.
@@ -464,16 +466,35 @@ def render_clip(plan: ClipPlan, renderer, *, modalities: tuple[str, ...] = ("rgb
     offsets = fx_mod.exposure_offsets(fx)
     blurred = np.empty(rgb.shape, dtype=np.float32) if offsets else None
     span = (plan.frames - 1) / plan.params["fps"]  # seconds from the first frame to the last
+    probe_frames = {0, (plan.frames - 1) // 2, plan.frames - 1}
+    visible: list[float] = []
     for f in world.frames():
         lookat, distance, azimuth, elevation = camera_pose(plan.params["camera"], f / max(plan.frames - 1, 1))
         renderer.update(world.data, lookat=lookat, distance=distance, azimuth=azimuth, elevation=elevation)
         rgb[f] = renderer.rgb()
         if want - {"rgb"}:
             _collect_extras(world, renderer, plan, want, extras)
+        if f in probe_frames and world.perf.pose is not None:
+            visible.append(actor_visible_fraction(world, renderer.camera_frame()[0]))
         if offsets:
             blurred[f] = _exposure_average(world, renderer, plan, f, offsets, rgb[f], span)
     out = {k: (v[0] if k in ("object_names", "joint_names") else np.stack(v)) for k, v in extras.items()}
-    return ClipFrames(rgb=fx_mod.apply(blurred if offsets else rgb, fx), extras=out)
+    measures = {"actor_visible_fraction": round(float(np.mean(visible)), 4)} if visible else {}
+    return ClipFrames(rgb=fx_mod.apply(blurred if offsets else rgb, fx), extras=out, measures=measures)
+
+
+def actor_visible_fraction(world: ClipWorld, camera: np.ndarray) -> float:
+    """Share of the actor's geoms whose centre the camera sees (a ray from the lens meets the
+    actor before anything else): 1 unoccluded; the actor hiding its own parts counts as seen."""
+    mj, m, d = world.mj, world.model, world.data
+    actor = set(world.actor_geoms)
+    hit = np.zeros(1, dtype=np.int32)
+    seen = 0
+    for g in world.actor_geoms:
+        ray = d.geom_xpos[g] - camera
+        mj.mj_ray(m, d, camera, ray / np.linalg.norm(ray), None, 1, -1, hit)
+        seen += int(hit[0]) in actor
+    return seen / max(len(world.actor_geoms), 1)
 
 
 def _exposure_average(world: ClipWorld, renderer, plan: ClipPlan, f: int, offsets: list[float], frame: np.ndarray,

@@ -233,6 +233,7 @@ def run_task(task: ClipTask, out: str) -> dict:
         "split": split_of(task.index),
         "params": plan.params,
         "sha256": sha,
+        **(result.measures or {}),
     }
     if result.extras:
         buf = io.BytesIO()
@@ -428,6 +429,10 @@ def dataset_card(rows: list[dict], *, classes: list[dict], expected: int) -> str
     per_class = Counter(r["class_name"] for r in rows)
     kinds = Counter(r["params"]["scene"]["kind"] for r in rows)
     motions = Counter(r["params"]["camera"]["motion"] for r in rows)
+    rigs = Counter(r["params"]["scene"].get("light_rig", "directional") for r in rows)
+    visible = np.array([r["actor_visible_fraction"] for r in rows if "actor_visible_fraction" in r])
+    occluded = sum(bool(r["params"]["scene"].get("occluders")) for r in rows)
+    blurred = sum(r["params"].get("camera_fx", {}).get("exposure_s", 0) > 0 for r in rows)
     presentation = Counter(r["params"]["actor"]["presentation"] for r in rows)
     tones = np.array([r["params"]["actor"]["skin_tone"] for r in rows]) if rows else np.zeros(0)
     heights = np.array([r["params"]["actor"]["height"] for r in rows]) if rows else np.zeros(0)
@@ -462,6 +467,12 @@ def dataset_card(rows: list[dict], *, classes: list[dict], expected: int) -> str
         "",
         "| scene kind | clips |", "|---|---|", table(kinds), "",
         "| camera motion | clips |", "|---|---|", table(motions), "",
+        "| light rig | clips |", "|---|---|", table(rigs), "",
+        f"Occluders in {occluded} of {len(rows)} scenes; the actor's visible fraction (geoms seen from the lens) "
+        + (f"has median {np.median(visible):.2f}, minimum {visible.min():.2f} over {len(visible)} clips with an actor."
+           if len(visible) else "was not measured (no clip with an actor)."),
+        f"Camera effects: motion blur in {blurred} clips; every draw is in each row's `params.camera_fx`.",
+        "",
         "| presentation | clips |", "|---|---|", table(presentation), "",
         f"Skin tone (0 light to 9 deep) histogram over 10 bins: {tone_hist}.",
         "",
