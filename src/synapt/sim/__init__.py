@@ -8,7 +8,7 @@
 # 2: real time, motion capture classes, stance-locked gaits, styles, shared props and framing.
 # 3: the camera keeps an upright actor at >= 30% of the frame height (camera.MIN_ACTOR_FRACTION).
 # 4: camera and codec effects by default (motion blur, defocus, noise, exposure and white balance, CRF).
-# 5: light rigs (sun, overhead spots, window, three-point) with tinted ambient; occluders.
+# 5: occluders between the camera and the actor (scenes.OCCLUDER_P); motion blur in 15% of clips.
 GENERATOR_VERSION = "5"
 
 from synapt.sim.dataset import generate_dataset  # noqa: E402

@@ -429,7 +429,6 @@ def dataset_card(rows: list[dict], *, classes: list[dict], expected: int) -> str
     per_class = Counter(r["class_name"] for r in rows)
     kinds = Counter(r["params"]["scene"]["kind"] for r in rows)
     motions = Counter(r["params"]["camera"]["motion"] for r in rows)
-    rigs = Counter(r["params"]["scene"].get("light_rig", "directional") for r in rows)
     visible = np.array([r["actor_visible_fraction"] for r in rows if "actor_visible_fraction" in r])
     occluded = sum(bool(r["params"]["scene"].get("occluders")) for r in rows)
     blurred = sum(r["params"].get("camera_fx", {}).get("exposure_s", 0) > 0 for r in rows)
@@ -467,7 +466,6 @@ def dataset_card(rows: list[dict], *, classes: list[dict], expected: int) -> str
         "",
         "| scene kind | clips |", "|---|---|", table(kinds), "",
         "| camera motion | clips |", "|---|---|", table(motions), "",
-        "| light rig | clips |", "|---|---|", table(rigs), "",
         f"Occluders in {occluded} of {len(rows)} scenes; the actor's visible fraction (geoms seen from the lens) "
         + (f"has median {np.median(visible):.2f}, minimum {visible.min():.2f} over {len(visible)} clips with an actor."
            if len(visible) else "was not measured (no clip with an actor)."),

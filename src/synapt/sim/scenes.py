@@ -34,79 +34,18 @@ def kelvin_to_rgb(kelvin: float) -> tuple[float, float, float]:
     return tuple(round(float(np.clip(c, 0, 1)), 4) for c in (r, g, b))
 
 
-LIGHT_RIGS = {
-    "outdoor": ("sun",),
-    "aerial": ("sun",),
-    "room": ("overhead", "window", "three_point"),
-    "studio": ("three_point", "overhead"),
-}
-STAGE_CENTRE = (0.0, 0.0, 1.0)  # where spot lights aim: the actor's middle
-
-
-def _direction(azimuth: float, elevation: float) -> np.ndarray:
-    """Unit vector of light travelling down at ``elevation`` from compass ``azimuth`` (radians)."""
-    return -np.array([np.cos(elevation) * np.cos(azimuth), np.cos(elevation) * np.sin(azimuth), np.sin(elevation)])
-
-
-def _directional(direction, kelvin: float, intensity: float) -> dict:
-    return {"type": "directional", "dir": [round(float(c), 4) for c in direction], "kelvin": round(float(kelvin)),
-            "intensity": round(float(intensity), 3)}
-
-
-def _spot(rng: np.random.Generator, *, azimuth: float, elevation: float, distance: float, kelvin: float,
-          intensity: float, cutoff: tuple[float, float] = (50.0, 80.0)) -> dict:
-    """A spot light ``distance`` m from the stage centre, aimed at it."""
-    centre = np.array(STAGE_CENTRE)
-    pos = centre - distance * _direction(azimuth, elevation)
-    return {"type": "spot", "pos": [round(float(c), 4) for c in pos],
-            "dir": [round(float(c), 4) for c in _direction(azimuth, elevation)], "kelvin": round(float(kelvin)),
-            "intensity": round(float(intensity), 3), "cutoff": round(float(rng.uniform(*cutoff)), 2),
-            "exponent": round(float(rng.uniform(0.0, 4.0)), 3)}
-
-
-def sample_lights(rng: np.random.Generator, *, kind: str, cam_azimuth: float) -> dict:
-    """A light rig for ``kind``: the lights (directional suns, spots) and a tinted ambient.
-
-    Rigs: ``sun`` (outdoors: one sun, 5,000-7,500 K, and up to two weak sky fills); ``overhead``
-    (1-3 ceiling spots pointing down); ``window`` (a low daylight key from one side, a weak warm
-    fill); ``three_point`` (key 30-60 degrees off the camera axis, a fill on the other side, a
-    rim light behind the actor). The ambient is 0.12-0.35 tinted by a colour temperature.
-    """
-    rig = LIGHT_RIGS[kind][int(rng.integers(len(LIGHT_RIGS[kind])))]
-    cam = np.radians(cam_azimuth) + np.pi  # compass direction from the stage to the camera
+def sample_lights(rng: np.random.Generator, *, outdoor: bool) -> tuple[list[dict], float]:
+    """1-4 directional lights (direction, colour temperature, intensity) and the ambient level."""
+    n = int(rng.integers(1, 5))
     lights = []
-    if rig == "sun":
-        lights.append(_directional(_direction(rng.uniform(0, 2 * np.pi), rng.uniform(np.radians(25), np.radians(85))),
-                                   rng.uniform(5000, 7500), rng.uniform(0.55, 0.9)))
-        for _ in range(int(rng.integers(0, 3))):
-            lights.append(_directional(_direction(rng.uniform(0, 2 * np.pi), rng.uniform(np.radians(40), np.radians(90))),
-                                       rng.uniform(7500, 11000), rng.uniform(0.08, 0.25)))
-    elif rig == "overhead":
-        for i in range(int(rng.integers(1, 4))):
-            lights.append(_spot(rng, azimuth=rng.uniform(0, 2 * np.pi), elevation=rng.uniform(np.radians(60), np.radians(88)),
-                                distance=rng.uniform(1.5, 2.2), kelvin=rng.uniform(2700, 6500),
-                                intensity=rng.uniform(0.45, 0.8) if i == 0 else rng.uniform(0.15, 0.4), cutoff=(60.0, 85.0)))
-    elif rig == "window":
-        side = cam + (1 if rng.uniform() < 0.5 else -1) * rng.uniform(np.radians(50), np.radians(130))
-        lights.append(_directional(_direction(side, rng.uniform(np.radians(12), np.radians(40))), rng.uniform(5500, 8000),
-                                   rng.uniform(0.5, 0.85)))
-        lights.append(_spot(rng, azimuth=side + np.pi, elevation=rng.uniform(np.radians(30), np.radians(60)),
-                            distance=rng.uniform(2.0, 3.0), kelvin=rng.uniform(2700, 4000), intensity=rng.uniform(0.1, 0.3)))
-    else:  # three_point
-        sign = 1 if rng.uniform() < 0.5 else -1
-        key = cam + sign * rng.uniform(np.radians(30), np.radians(60))
-        kelvin = rng.uniform(3000, 6500)
-        lights.append(_spot(rng, azimuth=key, elevation=rng.uniform(np.radians(25), np.radians(50)),
-                            distance=rng.uniform(2.5, 3.5), kelvin=kelvin, intensity=rng.uniform(0.55, 0.9)))
-        lights.append(_spot(rng, azimuth=cam - sign * rng.uniform(np.radians(30), np.radians(70)),
-                            elevation=rng.uniform(np.radians(10), np.radians(35)), distance=rng.uniform(2.5, 3.5),
-                            kelvin=kelvin + rng.uniform(-800, 800), intensity=rng.uniform(0.15, 0.35)))
-        lights.append(_spot(rng, azimuth=cam + np.pi + rng.uniform(-0.5, 0.5), elevation=rng.uniform(np.radians(35), np.radians(65)),
-                            distance=rng.uniform(2.0, 3.0), kelvin=rng.uniform(4000, 8000), intensity=rng.uniform(0.25, 0.55)))
-    level = rng.uniform(0.12, 0.35)
-    tint = np.asarray(kelvin_to_rgb(rng.uniform(3500, 10000)))
-    ambient = level * tint / tint.max()
-    return {"rig": rig, "lights": lights, "ambient": [round(float(c), 3) for c in ambient]}
+    for i in range(n):
+        azimuth = rng.uniform(0, 2 * np.pi)
+        elevation = rng.uniform(np.radians(25), np.radians(85))
+        direction = -np.array([np.cos(elevation) * np.cos(azimuth), np.cos(elevation) * np.sin(azimuth), np.sin(elevation)])
+        kelvin = rng.uniform(5000, 7500) if outdoor else rng.uniform(2700, 6500)
+        intensity = rng.uniform(0.5, 0.9) if i == 0 else rng.uniform(0.1, 0.4)
+        lights.append({"dir": [round(float(c), 4) for c in direction], "kelvin": round(float(kelvin)), "intensity": round(float(intensity), 3)})
+    return lights, round(float(rng.uniform(0.15, 0.4)), 3)
 
 
 def _away_from_camera(angle: float, cam_azimuth: float) -> float:
@@ -202,7 +141,7 @@ def sample_scene(
             tex["floor"]["rgb1"] = [round(float(c), 3) for c in green_or_earth]
     if textures:
         tex.update(textures)
-    lighting = sample_lights(rng, kind=kind, cam_azimuth=cam_azimuth)
+    lights, ambient = sample_lights(rng, outdoor=kind in ("outdoor", "aerial"))
     n_distractors = int(rng.integers(0, {"room": 4, "outdoor": 7, "studio": 3, "aerial": 9}[kind]))
     radius = {"room": (1.8, 3.0), "outdoor": (4.0, 14.0), "studio": (1.6, 2.2), "aerial": (2.5, 9.0)}[kind]
     distractors = []
@@ -242,9 +181,8 @@ def sample_scene(
         "kind": kind,
         "textures": tex,
         "occluders": occluders,
-        "light_rig": lighting["rig"],
-        "lights": lighting["lights"],
-        "ambient": lighting["ambient"],
+        "lights": lights,
+        "ambient": ambient,
         "distractors": distractors,
         "furniture": furniture,
         "backdrop_distance": round(float(rng.uniform(2.2, 3.2)), 3),
@@ -328,12 +266,10 @@ def scene_mjcf(
     for i, light in enumerate(scene["lights"]):
         rgb = np.asarray(kelvin_to_rgb(light["kelvin"])) * light["intensity"]
         shadow = "true" if (high and i == 0) else "false"
-        if light.get("type", "directional") == "spot":
-            where = (f'directional="false" pos="{_f(*light["pos"])}" dir="{_f(*light["dir"])}" '
-                     f'cutoff="{light["cutoff"]:.2f}" exponent="{light["exponent"]:.3f}"')
-        else:
-            where = f'directional="true" pos="0 0 6" dir="{_f(*light["dir"])}"'
-        lights.append(f'<light name="light{i}" {where} diffuse="{_f(*rgb)}" specular="{_f(*(rgb * 0.2))}" castshadow="{shadow}"/>')
+        lights.append(
+            f'<light name="light{i}" directional="true" pos="0 0 6" dir="{_f(*light["dir"])}" '
+            f'diffuse="{_f(*rgb)}" specular="{_f(*(rgb * 0.2))}" castshadow="{shadow}"/>'
+        )
     world = []
     floor_half = {"room": 6, "outdoor": 60, "studio": 6, "aerial": 60}[kind]
     # Thin boxes, not planes: a plane's mesh is baked into the render context per model,
@@ -363,7 +299,6 @@ def scene_mjcf(
     for i, o in enumerate(scene.get("occluders", ())):
         world.append(_occluder_xml(o, i))
     ambient = scene["ambient"]
-    ambient = (ambient,) * 3 if isinstance(ambient, (int, float)) else tuple(ambient)
     return f"""<mujoco model="synapt_clip">
   <compiler angle="degree" autolimits="true"/>
   <option timestep="{timestep:.6f}" integrator="implicitfast" cone="elliptic"/>
@@ -371,7 +306,7 @@ def scene_mjcf(
   <visual>
     <global offwidth="{size}" offheight="{size}" fovy="{fovy:.3f}"/>
     <quality offsamples="{4 if high else 0}" shadowsize="{2048 if high else 0}"/>
-    <headlight ambient="{_f(*ambient)}" diffuse="0 0 0" specular="0 0 0"/>
+    <headlight ambient="{_f(ambient, ambient, ambient)}" diffuse="0 0 0" specular="0 0 0"/>
     <map znear="0.005" zfar="20"/>
   </visual>
   <default><geom solref="0.01 1" solimp="0.9 0.95 0.001"/></default>
