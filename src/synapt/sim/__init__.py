@@ -8,8 +8,10 @@
 # 2: real time, motion capture classes, stance-locked gaits, styles, shared props and framing.
 # 3: the camera keeps an upright actor at >= 30% of the frame height (camera.MIN_ACTOR_FRACTION).
 # 4: camera and codec effects by default (motion blur, defocus, noise, exposure and white balance, CRF).
-# 5: occluders between the camera and the actor (scenes.OCCLUDER_P); motion blur in 15% of clips.
-GENERATOR_VERSION = "5"
+# 5: occluders, light rigs with spot lights (df5126a; the rigs were taken out again).
+# 6: occluders between the camera and the actor (scenes.OCCLUDER_P), the directional lights of
+#    before; motion blur in 15% of clips.
+GENERATOR_VERSION = "6"
 
 from synapt.sim.dataset import generate_dataset  # noqa: E402
 
