@@ -71,7 +71,9 @@ def write_report(results: dict, out_dir: str | Path) -> tuple[Path, Path]:
     md += ["## Table 1 — transfer by fine-tuning (FT) and linear probing (LP)", ""]
     if any(r["pretrain"] == "random_init" for r in results["rows"]):
         md += ["Floors: `random_init` LP probes the same network's features at initialisation (never trained), "
-               "with the same probe grid; `scratch` FT trains the network on the suite alone. Pre-trained LP "
+               "with the same probe grid; every LP head trains on features standardised with its train "
+               "split's statistics, so features of any scale are probed alike; `scratch` FT trains the "
+               "network on the suite alone. Pre-trained LP "
                "rows must beat `random_init` LP for the pre-training to have taught the features anything.", ""]
     md += [tables.table1(results["rows"], suite_names, chance), ""]
     if any("†" in line for line in md[-2].splitlines()):
