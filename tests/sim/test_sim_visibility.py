@@ -9,8 +9,8 @@ from synapt.sim.dataset import ClipTask, clip_seed, make_clip
 
 @pytest.mark.parametrize("spec", CLASSES, ids=[c.name for c in CLASSES])
 def test_class_has_motion_and_a_visible_subject(spec):
-    # Not aerial: its high camera keeps the actor near the floor of camera.MIN_ACTOR_FRACTION
-    # (10 px at 32 px), too small for a small motion such as a punch to move a pixel.
+    # Not aerial: its camera looks down on the actor near the floor of camera.MIN_ACTOR_FRACTION,
+    # where a small motion such as a punch may not move a pixel at 32 px.
     kinds = ("room", "outdoor", "studio")
     task = ClipTask(spec.name, 0, 0, clip_seed(7, spec.id, 0), 8, 10, 32, "fast", 0.0, 7, kinds, ("rgb", "segmentation"))
     plan, clip = make_clip(task)

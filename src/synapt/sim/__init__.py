@@ -11,7 +11,8 @@
 # 5: occluders, light rigs with spot lights (df5126a; the rigs were taken out again).
 # 6: occluders between the camera and the actor (scenes.OCCLUDER_P), the directional lights of
 #    before; motion blur in 15% of clips.
-GENERATOR_VERSION = "6"
+# 7: an upright actor covers >= 50% of the frame height (was 30%; camera.MIN_ACTOR_FRACTION).
+GENERATOR_VERSION = "7"
 
 from synapt.sim.dataset import generate_dataset  # noqa: E402
 

@@ -432,6 +432,7 @@ def dataset_card(rows: list[dict], *, classes: list[dict], expected: int) -> str
     visible = np.array([r["actor_visible_fraction"] for r in rows if "actor_visible_fraction" in r])
     occluded = sum(bool(r["params"]["scene"].get("occluders")) for r in rows)
     blurred = sum(r["params"].get("camera_fx", {}).get("exposure_s", 0) > 0 for r in rows)
+    fractions = np.array([f for r in rows if (f := r["params"]["camera"].get("actor_fraction")) is not None])
     presentation = Counter(r["params"]["actor"]["presentation"] for r in rows)
     tones = np.array([r["params"]["actor"]["skin_tone"] for r in rows]) if rows else np.zeros(0)
     heights = np.array([r["params"]["actor"]["height"] for r in rows]) if rows else np.zeros(0)
@@ -470,6 +471,8 @@ def dataset_card(rows: list[dict], *, classes: list[dict], expected: int) -> str
         + (f"has median {np.median(visible):.2f}, minimum {visible.min():.2f} over {len(visible)} clips with an actor."
            if len(visible) else "was not measured (no clip with an actor)."),
         f"Camera effects: motion blur in {blurred} clips; every draw is in each row's `params.camera_fx`.",
+        (f"An upright actor covers a median {np.median(fractions):.2f} of the frame height (minimum "
+         f"{fractions.min():.2f}, `params.camera.actor_fraction`)." if len(fractions) else ""),
         "",
         "| presentation | clips |", "|---|---|", table(presentation), "",
         f"Skin tone (0 light to 9 deep) histogram over 10 bins: {tone_hist}.",
