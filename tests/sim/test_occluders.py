@@ -53,3 +53,5 @@ def test_the_manifest_row_carries_the_visible_fraction(tmp_path, tiny):
     rows = {r["class_name"]: r for r in read_manifest(out)}
     assert 0.0 <= rows["clap"]["actor_visible_fraction"] <= 1.0
     assert "actor_visible_fraction" not in rows["push_left_to_right"]  # a hand, not an actor
+    # The CRF the file was written at: the draw, or higher for a clip over its size budget.
+    assert all(r["crf"] >= r["params"]["camera_fx"]["crf"] for r in rows.values())

@@ -217,7 +217,7 @@ def run_task(task: ClipTask, out: str) -> dict:
     plan, result = make_clip(task)
     path = root / task.rel_path
     path.parent.mkdir(parents=True, exist_ok=True)
-    sha = write_clip(path, result.rgb, fps=task.fps, crf=plan.params["camera_fx"]["crf"])
+    sha, crf = write_clip(path, result.rgb, fps=task.fps, crf=plan.params["camera_fx"]["crf"])
     row = {
         "clip_id": task.clip_id,
         "path": task.rel_path,
@@ -233,6 +233,8 @@ def run_task(task: ClipTask, out: str) -> dict:
         "split": split_of(task.index),
         "params": plan.params,
         "sha256": sha,
+        # The CRF the file has: the draw (params.camera_fx.crf), raised for a clip over the size budget.
+        "crf": crf,
         **(result.measures or {}),
     }
     if result.extras:
@@ -432,6 +434,7 @@ def dataset_card(rows: list[dict], *, classes: list[dict], expected: int) -> str
     visible = np.array([r["actor_visible_fraction"] for r in rows if "actor_visible_fraction" in r])
     occluded = sum(bool(r["params"]["scene"].get("occluders")) for r in rows)
     blurred = sum(r["params"].get("camera_fx", {}).get("exposure_s", 0) > 0 for r in rows)
+    raised = sum(r.get("crf", 0) > r["params"].get("camera_fx", {}).get("crf", 99) for r in rows)
     fractions = np.array([f for r in rows if (f := r["params"]["camera"].get("actor_fraction")) is not None])
     presentation = Counter(r["params"]["actor"]["presentation"] for r in rows)
     tones = np.array([r["params"]["actor"]["skin_tone"] for r in rows]) if rows else np.zeros(0)
@@ -470,7 +473,8 @@ def dataset_card(rows: list[dict], *, classes: list[dict], expected: int) -> str
         f"Occluders in {occluded} of {len(rows)} scenes; the actor's visible fraction (geoms seen from the lens) "
         + (f"has median {np.median(visible):.2f}, minimum {visible.min():.2f} over {len(visible)} clips with an actor."
            if len(visible) else "was not measured (no clip with an actor)."),
-        f"Camera effects: motion blur in {blurred} clips; every draw is in each row's `params.camera_fx`.",
+        f"Camera effects: motion blur in {blurred} clips; every draw is in each row's `params.camera_fx`. "
+        f"{raised} clips were encoded above their drawn CRF to fit the size budget (each row's `crf`).",
         (f"An upright actor covers a median {np.median(fractions):.2f} of the frame height (minimum "
          f"{fractions.min():.2f}, `params.camera.actor_fraction`)." if len(fractions) else ""),
         "",

@@ -82,7 +82,7 @@ def regenerate_clip(root: Path, clip_id: str, out: Path) -> tuple[str, bool]:
                     CameraFxRanges.from_dict(p.get("camera_fx_ranges")))  # fmt: skip
     plan, result = make_clip(task)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    sha = write_clip(Path(out), result.rgb, fps=row["fps"], crf=plan.params["camera_fx"]["crf"])
+    sha, _ = write_clip(Path(out), result.rgb, fps=row["fps"], crf=plan.params["camera_fx"]["crf"])
     return sha, sha == row["sha256"]
 
 

@@ -34,16 +34,21 @@ def size_budget(frames: int, height: int, width: int) -> float:
 def encode_h264(frames: np.ndarray, *, fps: int, crf: int = CRF) -> bytes:
     """Encode ``(T, H, W, 3)`` uint8 RGB frames (H, W even) to MP4 bytes, H.264 yuv420p.
 
-    At ``crf`` (the clip's own draw, ``camera_fx``), raised in steps of 2 for the rare clip over
-    its :func:`size_budget`.
+    At ``crf`` (the clip's own draw, ``camera_fx``), raised in steps of 2 for a clip over its
+    :func:`size_budget` (:func:`encode_h264_crf` also says which CRF the bytes have).
     """
+    return encode_h264_crf(frames, fps=fps, crf=crf)[0]
+
+
+def encode_h264_crf(frames: np.ndarray, *, fps: int, crf: int = CRF) -> tuple[bytes, int]:
+    """:func:`encode_h264` and the CRF the returned bytes were encoded at."""
     t, h, w, _ = frames.shape
     budget = size_budget(t, h, w)
     for crf in range(crf, MAX_CRF + 1, 2):
         data = _encode(frames, fps=fps, crf=crf)
         if len(data) <= budget:
             break
-    return data
+    return data, crf
 
 
 def _encode(frames: np.ndarray, *, fps: int, crf: int) -> bytes:
@@ -70,11 +75,11 @@ def _encode(frames: np.ndarray, *, fps: int, crf: int) -> bytes:
     return buf.getvalue()
 
 
-def write_clip(path: Path, frames: np.ndarray, *, fps: int, crf: int = CRF) -> str:
-    """Encode and atomically write a clip; returns the file's sha256 (hex)."""
-    data = encode_h264(frames, fps=fps, crf=crf)
+def write_clip(path: Path, frames: np.ndarray, *, fps: int, crf: int = CRF) -> tuple[str, int]:
+    """Encode and atomically write a clip; returns the file's sha256 (hex) and the CRF it has."""
+    data, used = encode_h264_crf(frames, fps=fps, crf=crf)
     atomic_write_bytes(Path(path), data)
-    return hashlib.sha256(data).hexdigest()
+    return hashlib.sha256(data).hexdigest(), used
 
 
 def sha256_file(path: Path) -> str:
