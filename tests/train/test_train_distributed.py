@@ -58,7 +58,7 @@ def test_two_processes_match_one(tmp_path, tiny_config):
 def test_torchrun_eval_of_real_clips_matches_one_process(tmp_path):
     from synapt.config import config_to_dict, load_config
     from synapt.models import build_model
-    from synapt.train.benchmark import write_toy_videos
+    from synapt.speed.train import write_toy_videos
     from synapt.train.checkpoint import make_meta, save_checkpoint
 
     # 9 test videos over 2 ranks: one rank gets a padding copy that must be counted once.

@@ -10,7 +10,7 @@ import torch
 import yaml
 
 from synapt.cli import main
-from synapt.train.benchmark import write_toy_videos
+from synapt.speed.train import write_toy_videos
 from synapt.train.checkpoint import load_checkpoint
 
 

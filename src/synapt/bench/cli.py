@@ -18,7 +18,7 @@ def _int_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
 
 
-def register(commands, bench) -> None:
+def register(commands) -> None:
     p = commands.add_parser(
         "curate",
         help="build a balanced pre-training set from several sources through a class map",

@@ -1,4 +1,4 @@
-"""``synapt train``, ``synapt eval`` and ``synapt bench train``."""
+"""``synapt train`` and ``synapt eval``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from synapt.errors import UserError
 
 
-def register(commands, bench) -> None:
+def register(commands) -> None:
     p = commands.add_parser(
         "train", help="pre-train, fine-tune, linear-probe or train from scratch (torchrun for many processes)",
         description="Train from a YAML config with dotted key=value overrides, e.g. "
@@ -37,11 +37,6 @@ def register(commands, bench) -> None:
     p.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "fp16", "auto"))
     p.add_argument("--out", type=Path, help="folder for eval_<split>.json and confusion_<split>.json")
     p.set_defaults(func=_eval)
-
-    p = bench.add_parser("train", help="loop overhead, data-wait share, cached linear-probe grid speed-up")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    p.add_argument("--quick", action="store_true", help="a small run that checks the benchmark, not the targets")
-    p.set_defaults(func=_bench)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -104,9 +99,3 @@ def _class_names(checkpoint: Path) -> list[str]:
     from synapt.train.checkpoint import load_checkpoint
 
     return load_checkpoint(checkpoint)["meta"]["class_names"]
-
-
-def _bench(args: argparse.Namespace) -> int:
-    from synapt.train.benchmark import run_benchmark
-
-    return run_benchmark(as_json=args.json, quick=args.quick)
