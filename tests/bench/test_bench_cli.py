@@ -86,7 +86,7 @@ def test_sweep_config_with_an_unknown_key_is_one_line(tmp_path, capsys):
 
 
 def test_real_datasets_join_the_plan_and_are_indexed_first(generated, tmp_path):
-    from synapt.bench.benchmark import run_benchmark
+    from synapt.bench.job import run_benchmark
     from synapt.bench.presets import with_real_datasets
     from test_benchmark import micro_preset
 
@@ -154,9 +154,9 @@ def fake_benchmark(run, *, preset, classes, real_counts, seed, started):
 
 
 def test_benchmark_json_progress_on_stdout_or_in_a_file(tmp_path, capsys, monkeypatch):
-    import synapt.bench.benchmark
+    import synapt.bench.job
 
-    monkeypatch.setattr(synapt.bench.benchmark, "_benchmark", fake_benchmark)
+    monkeypatch.setattr(synapt.bench.job, "_benchmark", fake_benchmark)
     args = ["benchmark", "--preset", "tiny", "--out", str(tmp_path / "b")]
     assert main(args + ["--json-progress"]) == 0
     out, err = capsys.readouterr()

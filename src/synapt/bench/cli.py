@@ -132,7 +132,7 @@ def _split_data_spec(spec: str) -> tuple[str, str]:
 def _bias(args) -> int:
     from synapt.bench.bias import bias_or_none
     from synapt.bench.bias_stage import BIAS_PROBE, balanced_accuracy
-    from synapt.bench.benchmark import IMAGENET_MEAN, IMAGENET_STD, train_trial
+    from synapt.bench.training import IMAGENET_MEAN, IMAGENET_STD, train_trial
 
     fmt, root = _split_data_spec(args.data)
     weights = Path(args.weights)
@@ -167,8 +167,8 @@ def _bias(args) -> int:
 def _sweep(args) -> int:
     import yaml
 
-    from synapt.bench.benchmark import train_trial
     from synapt.bench.sweep import metric, run_sweep
+    from synapt.bench.training import train_trial
     from synapt.config import config_to_dict, load_config
 
     path = Path(args.config)
@@ -200,7 +200,8 @@ def _sweep(args) -> int:
 def _benchmark(args) -> int:
     import yaml
 
-    from synapt.bench.benchmark import format_plan, run_benchmark
+    from synapt.bench.job import run_benchmark
+    from synapt.bench.plan import format_plan
     from synapt.bench.presets import get_preset, with_real_datasets, with_static_weights
     from synapt.bench.progress import json_lines
     from synapt.report.write import load_results, write_report
