@@ -13,7 +13,7 @@ def test_curate_command(tmp_path, capsys):
     make_source(tmp_path / "a", "a", {"wave": 10, "jump": 10})
     (tmp_path / "map.yaml").write_text("waving: [a:wave]\njumping: [a:jump]\n")
     code = main(["curate", "--map", str(tmp_path / "map.yaml"), "--source", f"a=synapt:{tmp_path / 'a'}",
-                 "--out", str(tmp_path / "cur"), "--clips", "8", "--clip-subsets", "4", "--val-fraction", "0.25"])
+                 "--out", str(tmp_path / "cur"), "--per-class", "8", "--clip-subsets", "4", "--val-fraction", "0.25"])
     assert code == 0
     out = capsys.readouterr().out
     assert "curated 2 classes x 8 clips" in out and "train 12, val 4" in out
@@ -48,7 +48,7 @@ def test_bias_command_with_a_torchvision_layout_encoder(generated, tmp_path, cap
     weights = tmp_path / "resnet_tiny_imagenet.pth"
     torch.save(build_model("resnet_tiny", num_classes=1000).state_dict(), weights)
     code = main(["bias", "--data", f"synapt:{generated}", "--encoder", "tsn_tiny", "--weights", str(weights),
-                 "--frames", "2", "--size", "32", "--out", str(tmp_path / "bias"), "--json"])
+                 "--average-frames", "2", "--size", "32", "--out", str(tmp_path / "bias"), "--json"])
     assert code == 0
     row = json.loads(capsys.readouterr().out)
     assert row["M_rnd"] == pytest.approx(1 / 3)
