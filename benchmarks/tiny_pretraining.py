@@ -8,7 +8,7 @@
 ``generate`` makes and curates the set the benchmark's ``generate-synthetic`` and
 ``curate-synthetic`` stages make (the 12 pre-training classes ``plan_classes`` picks at seed 0,
 8 frames at 64 px and 4 fps, context bias 0, generation seed 1, 10% val). ``train`` runs the
-benchmark's own pre-training config (``synapt.bench.benchmark.train_config`` with the preset's
+benchmark's own pre-training config (``synapt.bench.training.train_config`` with the preset's
 recipe and grid point) with the given overrides, and prints one JSON line: the overrides, val top-1
 by epoch, the best, and the wall time. One 132-clip val split has a 95% interval of about +-8
 points, so ``held`` makes 432 more clips of the same classes at another generation seed (7), and
@@ -31,7 +31,7 @@ def _preset(classes: int):
 
 
 def generate(out: Path, *, per_class: int, classes: int) -> None:
-    from synapt.bench.benchmark import plan_classes
+    from synapt.bench.classes import plan_classes
     from synapt.bench.curate import Source, curate
     from synapt.sim import generate_dataset
     from synapt.sim.catalog import CLASSES
@@ -47,7 +47,7 @@ def generate(out: Path, *, per_class: int, classes: int) -> None:
 
 
 def held(out: Path, *, per_class: int, classes: int) -> None:
-    from synapt.bench.benchmark import plan_classes
+    from synapt.bench.classes import plan_classes
     from synapt.bench.curate import Source, curate
     from synapt.sim import generate_dataset
     from synapt.sim.catalog import CLASSES
@@ -74,7 +74,7 @@ def score(checkpoint: Path, data: Path) -> None:
 
 
 def train(data: Path, run: Path, *, model: str, epochs: int | None, overrides: list[str], classes: int) -> None:
-    from synapt.bench.benchmark import train_config, train_trial
+    from synapt.bench.training import train_config, train_trial
 
     preset = _preset(classes)
     hparams = {key: values[0] for key, values in preset.pretrain_grid.items()}

@@ -20,7 +20,7 @@ def test_no_command_prints_help_and_fails(capsys):
 
 def test_user_error_is_one_line(capsys):
     parser = build_parser()
-    args = parser.parse_args(["bench"])
+    args = parser.parse_args(["speed"])
 
     def boom(_args):
         raise UserError("file x.yaml: unknown key 'lr' (did you mean 'optim.lr'?)")
@@ -32,7 +32,7 @@ def test_user_error_is_one_line(capsys):
     original = cli.build_parser
     try:
         cli.build_parser = lambda: _Fixed(args)
-        assert main(["bench"]) == 2
+        assert main(["speed"]) == 2
     finally:
         cli.build_parser = original
     err = capsys.readouterr().err.strip()

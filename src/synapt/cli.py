@@ -1,8 +1,8 @@
 """The ``synapt`` command.
 
-Each stage owns its subcommands in ``synapt/<stage>/cli.py`` through a ``register(commands,
-bench)`` function: ``commands`` is the top-level subparser group, ``bench`` the group under
-``synapt bench`` where each stage puts its benchmark. Stage modules import their heavy
+Each stage owns its subcommands in ``synapt/<stage>/cli.py`` through a ``register(commands)``
+function, ``commands`` being the top-level subparser group; the speed benchmarks of every stage
+are ``synapt speed <stage>`` (``synapt/speed/cli.py``). Stage modules import their heavy
 dependencies (torch, mujoco, av) inside the handlers so that ``synapt --help`` stays instant.
 A handler is stored as ``func`` on its parser and returns an exit code (or None for 0).
 """
@@ -24,6 +24,7 @@ STAGE_CLIS = (
     "synapt.models.cli",
     "synapt.train.cli",
     "synapt.bench.cli",
+    "synapt.speed.cli",
 )
 
 
@@ -34,11 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"synapt {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    bench_parser = commands.add_parser("bench", help="speed benchmarks of each stage (ratios measured in one run)")
-    bench = bench_parser.add_subparsers(dest="bench_command", metavar="STAGE")
-    bench_parser.set_defaults(func=lambda args: (bench_parser.print_help(), 2)[1])
     for name in STAGE_CLIS:
-        importlib.import_module(name).register(commands, bench)
+        importlib.import_module(name).register(commands)
     return parser
 
 

@@ -13,7 +13,7 @@ def test_curate_command(tmp_path, capsys):
     make_source(tmp_path / "a", "a", {"wave": 10, "jump": 10})
     (tmp_path / "map.yaml").write_text("waving: [a:wave]\njumping: [a:jump]\n")
     code = main(["curate", "--map", str(tmp_path / "map.yaml"), "--source", f"a=synapt:{tmp_path / 'a'}",
-                 "--out", str(tmp_path / "cur"), "--clips", "8", "--clip-subsets", "4", "--val-fraction", "0.25"])
+                 "--out", str(tmp_path / "cur"), "--per-class", "8", "--clip-subsets", "4", "--val-fraction", "0.25"])
     assert code == 0
     out = capsys.readouterr().out
     assert "curated 2 classes x 8 clips" in out and "train 12, val 4" in out
@@ -48,7 +48,7 @@ def test_bias_command_with_a_torchvision_layout_encoder(generated, tmp_path, cap
     weights = tmp_path / "resnet_tiny_imagenet.pth"
     torch.save(build_model("resnet_tiny", num_classes=1000).state_dict(), weights)
     code = main(["bias", "--data", f"synapt:{generated}", "--encoder", "tsn_tiny", "--weights", str(weights),
-                 "--frames", "2", "--size", "32", "--out", str(tmp_path / "bias"), "--json"])
+                 "--average-frames", "2", "--size", "32", "--out", str(tmp_path / "bias"), "--json"])
     assert code == 0
     row = json.loads(capsys.readouterr().out)
     assert row["M_rnd"] == pytest.approx(1 / 3)
@@ -86,7 +86,7 @@ def test_sweep_config_with_an_unknown_key_is_one_line(tmp_path, capsys):
 
 
 def test_real_datasets_join_the_plan_and_are_indexed_first(generated, tmp_path):
-    from synapt.bench.benchmark import run_benchmark
+    from synapt.bench.job import run_benchmark
     from synapt.bench.presets import with_real_datasets
     from test_benchmark import micro_preset
 
@@ -154,9 +154,9 @@ def fake_benchmark(run, *, preset, classes, real_counts, seed, started):
 
 
 def test_benchmark_json_progress_on_stdout_or_in_a_file(tmp_path, capsys, monkeypatch):
-    import synapt.bench.benchmark
+    import synapt.bench.job
 
-    monkeypatch.setattr(synapt.bench.benchmark, "_benchmark", fake_benchmark)
+    monkeypatch.setattr(synapt.bench.job, "_benchmark", fake_benchmark)
     args = ["benchmark", "--preset", "tiny", "--out", str(tmp_path / "b")]
     assert main(args + ["--json-progress"]) == 0
     out, err = capsys.readouterr()

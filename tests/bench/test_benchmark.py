@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from synapt.bench.benchmark import run_benchmark
+from synapt.bench.job import run_benchmark
 from synapt.bench.presets import get_preset
 
 
@@ -156,7 +156,7 @@ def fold_row(pretrain, mode, correct, fold):
 
 
 def test_kfold_row_is_the_mean_over_folds_with_every_clip_once(tmp_path):
-    from synapt.bench.benchmark import kfold_row, paired_comparisons
+    from synapt.bench.rows import kfold_row, paired_comparisons
     from synapt.report.stats import fold_mean_ci, paired_bootstrap_ci
 
     suite = kfold_suite(tmp_path)
@@ -187,7 +187,8 @@ def test_kfold_row_is_the_mean_over_folds_with_every_clip_once(tmp_path):
 
 
 def test_kfold_stage_keys_hold_the_fold_the_folds_and_the_group_pattern(tmp_path):
-    from synapt.bench.benchmark import Runner, curate_real_stage
+    from synapt.bench.real import curate_real_stage
+    from synapt.bench.runner import Runner
 
     run = Runner(tmp_path, dry_run=True)
     suite = kfold_suite(tmp_path / "kth")
@@ -205,15 +206,17 @@ def test_kfold_suite_transfers_fold_by_fold_through_the_benchmark_stages(tmp_pat
     from test_curate import write_group_folder
 
     from synapt.bench import bias_stage
-    from synapt.bench.benchmark import (Runner, _check_real_data, curate_real_stage, paired_comparisons,
-                                        random_init_stage, transfer_suite)
+    from synapt.bench.real import check_real_data, curate_real_stage
+    from synapt.bench.rows import paired_comparisons
+    from synapt.bench.runner import Runner
+    from synapt.bench.training import random_init_stage, transfer_suite
     from synapt.report.stats import paired_bootstrap_ci
 
     # 9 actors x 2 classes in 3 folds: 6 test clips per fold, a 1-actor val, 10 training clips.
     root = write_group_folder(tmp_path / "kth", groups=9)
     suite = kfold_suite(root)
     preset = micro_preset()
-    assert _check_real_data([suite]) == {"kth": 12}  # training clips per fold (val included)
+    assert check_real_data([suite]) == {"kth": 12}  # training clips per fold (val included)
     run = Runner(tmp_path / "out", progress=False)
     roots = [curate_real_stage(run, suite, seed=0, fold=i) for i in range(3)]
     init = random_init_stage(run, preset=preset, model="tsn_tiny", num_classes=4)
@@ -261,7 +264,7 @@ def test_kfold_suite_transfers_fold_by_fold_through_the_benchmark_stages(tmp_pat
 
 
 def test_runner_plans_a_finished_stage_as_reused_unless_fresh(tmp_path):
-    from synapt.bench.benchmark import Runner
+    from synapt.bench.runner import Runner
 
     Runner(tmp_path, progress=False).stage("gen", {"n": 1}, lambda folder: {"ok": True})
     for fresh, reused in ((False, True), (True, False)):  # --fresh runs it again: nothing is reused

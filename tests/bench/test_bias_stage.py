@@ -10,7 +10,8 @@ def test_context_label_names_scene_kind_and_first_distractor():
 def test_static_encoder_and_tsn_probes_are_priced_in_the_plan(tmp_path):
     import pytest
 
-    from synapt.bench.benchmark import Runner, clip_gflops
+    from synapt.bench.runner import Runner
+    from synapt.bench.training import clip_gflops
     from synapt.bench.bias_stage import APPEARANCE, measure_bias, static_encoder
     from test_benchmark import micro_preset
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from synapt.bench.benchmark import _allocate, plan_classes
+from synapt.bench.classes import _allocate, plan_classes
 from synapt.bench.presets import PRESETS, get_preset
 from synapt.errors import UserError
 

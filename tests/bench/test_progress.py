@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from synapt.bench.benchmark import Runner
+from synapt.bench.runner import Runner
 from synapt.bench.progress import RunProgress, json_lines, stage_cost
 
 

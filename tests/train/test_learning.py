@@ -16,7 +16,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from synapt.bench.benchmark import train_config
+from synapt.bench.training import train_config
 from synapt.bench.presets import get_preset
 from synapt.config import config_from_dict
 from synapt.models import build_model

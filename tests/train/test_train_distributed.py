@@ -58,7 +58,7 @@ def test_two_processes_match_one(tmp_path, tiny_config):
 def test_torchrun_eval_of_real_clips_matches_one_process(tmp_path):
     from synapt.config import config_to_dict, load_config
     from synapt.models import build_model
-    from synapt.train.benchmark import write_toy_videos
+    from synapt.speed.train import write_toy_videos
     from synapt.train.checkpoint import make_meta, save_checkpoint
 
     # 9 test videos over 2 ranks: one rank gets a padding copy that must be counted once.
@@ -71,8 +71,8 @@ def test_torchrun_eval_of_real_clips_matches_one_process(tmp_path):
                                  "meta": make_meta(arch="tsn_tiny", num_frames=4, mean=config.data.mean,
                                                    std=config.data.std, class_names=["class_0", "class_1", "class_2"],
                                                    mode="pretrain", size=32)})
-    command = ["-m", "synapt.cli", "eval", "--checkpoint", str(checkpoint), "--data", str(root), "--clips", "2",
-               "--crops", "3", "--batch-size", "2", "--workers", "0"]
+    command = ["-m", "synapt.cli", "eval", "--checkpoint", str(checkpoint), "--data", str(root),
+               "--clips-per-video", "2", "--crops", "3", "--batch-size", "2", "--workers", "0"]
     _run([sys.executable, *command, "--out", str(tmp_path / "one")])
     _run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", *command,
           "--out", str(tmp_path / "two")])

@@ -10,7 +10,7 @@ import torch
 import yaml
 
 from synapt.cli import main
-from synapt.train.benchmark import write_toy_videos
+from synapt.speed.train import write_toy_videos
 from synapt.train.checkpoint import load_checkpoint
 
 
@@ -53,7 +53,7 @@ def test_train_then_eval_then_probe_through_the_cli(tmp_path, video_root, capsys
     # The test number again, from the checkpoint alone, through `synapt eval`.
     out = tmp_path / "eval"
     assert main(["eval", "--checkpoint", str(run / "checkpoints" / "best.pt"), "--data", str(video_root),
-                 "--clips", "2", "--crops", "3", "--out", str(out)]) == 0
+                 "--clips-per-video", "2", "--crops", "3", "--out", str(out)]) == 0
     evaluated = json.loads((out / "eval_test.json").read_text())
     for key in ("top1", "top5", "mean_class_accuracy", "num_videos"):
         assert evaluated[key] == pytest.approx(metrics["test"][key]), key

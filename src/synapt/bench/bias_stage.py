@@ -27,8 +27,11 @@ from pathlib import Path
 import numpy as np
 
 from synapt.bench.bias import bias_or_none, bias_ranked_subsets
-from synapt.bench.validity import frame_features, softmax_predict
+from synapt.bench.curate import Source, curate
 from synapt.bench.presets import Preset
+from synapt.bench.runner import Runner
+from synapt.bench.training import clip_gflops, train_config, train_trial
+from synapt.bench.validity import frame_features, softmax_predict
 from synapt.io import atomic_write_text
 
 
@@ -71,15 +74,13 @@ def write_context_dataset(sources: list[Path], out: Path, *, val_fraction: float
     return out
 
 
-def static_encoder(run, *, preset: Preset, sources: list[Path], seed: int = 0, clips: int = 0) -> dict:
+def static_encoder(run: Runner, *, preset: Preset, sources: list[Path], seed: int = 0, clips: int = 0) -> dict:
     """Train (or name) the static encoder; returns {"encoder", "model", "checkpoint", "weights_source"}.
 
     Everything returned follows from the stage's folder, so a dry run plans the probes that
     use the encoder exactly as the real run will key them. ``clips`` (in ``sources`` together)
     only prices the training in the plan.
     """
-    from synapt.bench.benchmark import clip_gflops, train_config, train_trial
-
     model = preset.static_encoder
     if preset.static_weights:
         return {"encoder": f"imagenet:{model}",
@@ -160,8 +161,6 @@ def appearance_probe(data_root: Path, *, test_split: str, l2: float = 1e-2) -> d
 
 
 def _probe_config(preset: Preset, *, data_root: Path, encoder: dict, test_split: str) -> dict:
-    from synapt.bench.benchmark import train_config
-
     cfg = train_config(preset, mode="linear_probe", data_root=data_root, model=encoder["model"],
                        epochs=preset.downstream_epochs, weights=Path(encoder["checkpoint"]))
     cfg["model"]["weights_source"] = encoder.get("weights_source", "synapt")
@@ -170,13 +169,11 @@ def _probe_config(preset: Preset, *, data_root: Path, encoder: dict, test_split:
     return cfg
 
 
-def _probe(run, name: str, cfg: dict, *, clips: int = 0) -> Path:
+def _probe(run: Runner, name: str, cfg: dict, *, clips: int = 0) -> Path:
     """A linear probe run; its result has test top-1 and per-class recall (from the confusion matrix).
 
     ``clips`` (in its dataset) prices it in the plan: one forward pass per clip, cached.
     """
-    from synapt.bench.benchmark import train_trial
-
     def work(folder: Path) -> dict:
         result = train_trial(cfg, folder)
         matrix = np.asarray(json.loads((folder / "run" / "confusion_test.json").read_text())["matrix"])
@@ -187,14 +184,12 @@ def _probe(run, name: str, cfg: dict, *, clips: int = 0) -> Path:
 
     estimate = None
     if clips:
-        from synapt.bench.benchmark import clip_gflops
-
         data = cfg["data"]
         estimate = {"clips": clips, "gflop": clips * clip_gflops(cfg["model"]["name"], data["num_frames"], data["size"])}
     return run.stage(name, {"probe": cfg}, work, estimate=estimate)
 
 
-def static_probe(run, name: str, *, data_root: Path, encoder: dict, preset: Preset, test_split: str,
+def static_probe(run: Runner, name: str, *, data_root: Path, encoder: dict, preset: Preset, test_split: str,
                  clips: int = 0) -> Path:
     """The static probe of ``encoder`` on one dataset as a stage (``bias-appearance-<name>`` for
     the appearance descriptors, ``bias-probe-<name>`` for a TSN encoder); its result has top-1,
@@ -206,7 +201,7 @@ def static_probe(run, name: str, *, data_root: Path, encoder: dict, preset: Pres
                                                            test_split=test_split), clips=clips)
 
 
-def measure_bias(run, *, dataset: str, data_root: Path, encoder: dict, preset: Preset, test_split: str,
+def measure_bias(run: Runner, *, dataset: str, data_root: Path, encoder: dict, preset: Preset, test_split: str,
                  clips: int = 0) -> dict | None:
     """{"dataset", "encoder", "M", "M_rnd", "B", "B_log2", "top1"} of one dataset (None in a dry run).
 
@@ -242,8 +237,8 @@ def kfold_bias(fold_rows: list[dict], *, dataset: str) -> dict:
             "split": f"test of each of {len(fold_rows)} folds", "folds": [r["M"] for r in fold_rows]}
 
 
-def bias_subset_stage(run, *, data_root: Path, encoder: dict, preset: Preset, checkpoints: dict[str, Path],
-                      clips: int = 0, num_classes: int = 0) -> Path:
+def bias_subset_stage(run: Runner, *, data_root: Path, encoder: dict, preset: Preset,
+                      checkpoints: dict[str, Path], clips: int = 0, num_classes: int = 0) -> Path:
     """Figure 2: class subsets from low to high static bias, and the transfer ratio on each.
 
     The classes of the mixed proxy suite are ranked by the static probe's per-class accuracy on
@@ -252,9 +247,6 @@ def bias_subset_stage(run, *, data_root: Path, encoder: dict, preset: Preset, ch
     synthetic pre-training. ``encoder`` is the run's primary static encoder (the appearance
     descriptors offline). ``clips`` and ``num_classes`` (of the mixed suite) price the probes.
     """
-    from synapt.bench.benchmark import clip_gflops
-    from synapt.bench.curate import Source, curate
-
     size, count = preset.bias_subsets
     config = {"data": str(data_root), "size": size, "count": count, "checkpoints": {k: str(v) for k, v in checkpoints.items()}}
     mixed = static_probe(run, "mixed-val", data_root=data_root, encoder=encoder, preset=preset, test_split="val",
@@ -286,8 +278,6 @@ def bias_subset_stage(run, *, data_root: Path, encoder: dict, preset: Preset, ch
                                              test_split="test"))
             top1 = {}
             for name, ckpt in checkpoints.items():
-                from synapt.bench.benchmark import train_config
-
                 cfg = train_config(preset, mode="linear_probe", data_root=subset.out_dir, model=preset.models[0],
                                    epochs=preset.downstream_epochs, weights=ckpt)
                 top1[name] = run.result(_probe(run, f"subset{i}-lp-{name}", cfg))["top1"]

@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from synapt.deprecation import add_deprecated_flag
 from synapt.errors import UserError
 
 
@@ -18,7 +19,7 @@ def _int_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
 
 
-def register(commands, bench) -> None:
+def register(commands) -> None:
     p = commands.add_parser(
         "curate",
         help="build a balanced pre-training set from several sources through a class map",
@@ -29,8 +30,12 @@ def register(commands, bench) -> None:
     p.add_argument("--source", action="append", default=[], metavar="NAME=FORMAT:ROOT",
                    help="a source dataset, e.g. gen=synapt:runs/gen or k=kinetics:/data/k400 (repeatable)")
     p.add_argument("--out", required=True, help="output folder (a dataset in the synapt format)")
-    p.add_argument("--classes", type=int, default=None, help="N target classes (default: all)")
-    p.add_argument("--clips", type=int, default=None, help="M clips per class (default: the smallest class)")
+    p.add_argument("--num-classes", dest="num_classes", type=int, default=None, metavar="N",
+                   help="N target classes (default: all)")
+    p.add_argument("--per-class", dest="per_class", type=int, default=None, metavar="M",
+                   help="M clips per class, as in `synapt generate` (default: the smallest class)")
+    add_deprecated_flag(p, "--classes", new="--num-classes", dest="num_classes", type=int)
+    add_deprecated_flag(p, "--clips", new="--per-class", dest="per_class", type=int)
     p.add_argument("--class-subsets", type=_int_list, default=(), help="nested class counts, e.g. 30,90")
     p.add_argument("--clip-subsets", type=_int_list, default=(), help="nested clips per class, e.g. 250,750")
     p.add_argument("--val-fraction", type=float, default=0.1)
@@ -52,7 +57,9 @@ def register(commands, bench) -> None:
     p.add_argument("--encoder", default="tsn_r50", help="a synapt model name whose 2-D trunk runs on frames")
     p.add_argument("--weights", required=True,
                    help="torchvision ImageNet ResNet file, or a synapt checkpoint (e.g. a benchmark's static encoder)")
-    p.add_argument("--frames", type=int, default=8, help="frames per video averaged into one feature")
+    p.add_argument("--average-frames", dest="average_frames", type=int, default=8, metavar="N",
+                   help="frames per video whose features are averaged into one (default 8)")
+    add_deprecated_flag(p, "--frames", new="--average-frames", dest="average_frames", type=int)
     p.add_argument("--size", type=int, default=224)
     p.add_argument("--out", default=None, help="run folder (default: runs/bias-<format>)")
     p.add_argument("--json", action="store_true")
@@ -65,7 +72,9 @@ def register(commands, bench) -> None:
     p.add_argument("--config", required=True,
                    help="sweep YAML: {base: TRAIN.yaml, overrides: [k=v], grid: {key: [values]}, select: val.top1}")
     p.add_argument("--out", default=None, help="sweep folder (default: runs/sweep-<config name>)")
-    p.add_argument("--workers", type=int, default=1, help="trials at once in a local process pool")
+    p.add_argument("--parallel-trials", dest="parallel_trials", type=int, default=1, metavar="N",
+                   help="trials run at once, each in its own process of a local pool (default 1)")
+    add_deprecated_flag(p, "--workers", new="--parallel-trials", dest="parallel_trials", type=int)
     p.add_argument("--ray", default=None, metavar="ADDRESS", help="run trials on a Ray cluster (needs synapt[ray])")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_sweep)
@@ -102,8 +111,8 @@ def _curate(args) -> int:
         class_map=load_class_map(args.map),
         sources=[parse_source_spec(s) for s in args.source],
         out_dir=args.out,
-        num_classes=args.classes,
-        clips_per_class=args.clips,
+        num_classes=args.num_classes,
+        clips_per_class=args.per_class,
         class_subsets=args.class_subsets,
         clip_subsets=args.clip_subsets,
         val_fraction=args.val_fraction,
@@ -132,7 +141,7 @@ def _split_data_spec(spec: str) -> tuple[str, str]:
 def _bias(args) -> int:
     from synapt.bench.bias import bias_or_none
     from synapt.bench.bias_stage import BIAS_PROBE, balanced_accuracy
-    from synapt.bench.benchmark import IMAGENET_MEAN, IMAGENET_STD, train_trial
+    from synapt.bench.training import IMAGENET_MEAN, IMAGENET_STD, train_trial
 
     fmt, root = _split_data_spec(args.data)
     weights = Path(args.weights)
@@ -143,7 +152,7 @@ def _bias(args) -> int:
     config = {
         "mode": "linear_probe",
         "data": {"format": fmt, "root": root, "annotations": args.annotations, "split": args.split,
-                 "num_frames": args.frames, "size": args.size, "mean": IMAGENET_MEAN, "std": IMAGENET_STD,
+                 "num_frames": args.average_frames, "size": args.size, "mean": IMAGENET_MEAN, "std": IMAGENET_STD,
                  "flip": False, "val_split": "val", "test_split": "test"},
         # auto: a synapt checkpoint loads as such, anything else through synapt.models' converters.
         "model": {"name": args.encoder, "weights": str(weights), "weights_source": "auto"},
@@ -167,8 +176,8 @@ def _bias(args) -> int:
 def _sweep(args) -> int:
     import yaml
 
-    from synapt.bench.benchmark import train_trial
     from synapt.bench.sweep import metric, run_sweep
+    from synapt.bench.training import train_trial
     from synapt.config import config_to_dict, load_config
 
     path = Path(args.config)
@@ -185,7 +194,7 @@ def _sweep(args) -> int:
     base = config_to_dict(load_config(base_path, spec.get("overrides") or []))
     out = Path(args.out or f"runs/sweep-{path.stem}")
     result = run_sweep(base, spec["grid"], out, trial_fn=train_trial, select=spec.get("select", "val.top1"),
-                       workers=args.workers, ray_address=args.ray)
+                       workers=args.parallel_trials, ray_address=args.ray)
     if args.json:
         print(json.dumps(result.to_json(), indent=2, default=float))
     else:
@@ -200,7 +209,8 @@ def _sweep(args) -> int:
 def _benchmark(args) -> int:
     import yaml
 
-    from synapt.bench.benchmark import format_plan, run_benchmark
+    from synapt.bench.job import run_benchmark
+    from synapt.bench.plan import format_plan
     from synapt.bench.presets import get_preset, with_real_datasets, with_static_weights
     from synapt.bench.progress import json_lines
     from synapt.report.write import load_results, write_report

@@ -1,4 +1,4 @@
-"""``synapt data probe|info|pack`` and ``synapt bench data``."""
+"""``synapt data probe|info|pack``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import sys
 
 
-def register(commands, bench) -> None:
+def register(commands) -> None:
     data = commands.add_parser("data", help="inspect videos and datasets, pack shards")
     sub = data.add_subparsers(dest="data_command", metavar="ACTION")
     data.set_defaults(func=lambda args: (data.print_help(), 2)[1])
@@ -31,12 +31,6 @@ def register(commands, bench) -> None:
     pack.add_argument("--shard-size", type=int, default=1000, help="clips per shard (default 1000)")
     pack.add_argument("--splits", default=None, help="comma-separated splits to pack (default: all)")
     pack.set_defaults(func=_pack)
-
-    bench_data = bench.add_parser("data", help="decode+sample+transform: naive PyAV vs fast path; loader vs TSN-R50 training")
-    bench_data.add_argument("--json", action="store_true", help="print the results as JSON")
-    bench_data.add_argument("--clips", type=int, default=24, help="16x112 clips in the decode test (default 24)")
-    bench_data.add_argument("--repeats", type=int, default=3, help="passes over the clips per method (default 3)")
-    bench_data.set_defaults(func=_bench)
 
 
 def _dataset_arguments(parser: argparse.ArgumentParser) -> None:
@@ -126,12 +120,4 @@ def _pack(args) -> int:
     for name, split in summary["splits"].items():
         print(f"{name}: {split['clips']} clips in {len(split['shards'])} shards ({split['skipped_missing']} missing skipped)")
     print(f"wrote {args.out}/index.json")
-    return 0
-
-
-def _bench(args) -> int:
-    from synapt.data.benchmark import format_results, run_benchmark
-
-    results = run_benchmark(clips=args.clips, repeats=args.repeats)
-    print(json.dumps(results, indent=2) if args.json else format_results(results))
     return 0

@@ -6,7 +6,7 @@ Kinetics clip coded at 340x256 with SAR 64:51 comes out 427x256, as a player sho
 
 The fast path decodes to YUV and converts only the requested frames to RGB, all at once, in
 vectorised numpy (zero-copy into torch). FFmpeg's per-frame ``to_ndarray("rgb24")`` sets up a
-scaler for every frame and spends most of a small clip's time there (``synapt bench data``
+scaler for every frame and spends most of a small clip's time there (``synapt speed data``
 measures both).
 
 ::

@@ -1,4 +1,4 @@
-"""``synapt models`` (list the backbones) and ``synapt bench models`` (training throughput)."""
+"""``synapt models``: list the backbones."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import json
 
 
-def register(commands, bench) -> None:
+def register(commands) -> None:
     p = commands.add_parser(
         "models",
         help="list the model registry: parameters, GMACs per clip at the default input, input layout",
@@ -15,17 +15,6 @@ def register(commands, bench) -> None:
     p.add_argument("--num-classes", type=int, default=None,
                    help="head size for the parameter counts (default: 400 for video models, 1000 for images)")
     p.set_defaults(func=list_models)
-
-    b = bench.add_parser("models", help="fp32 conv ceiling, training clips/s and GFLOP/s per model, bf16 speed-up")
-    b.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    b.add_argument("--preset", choices=("default", "tiny", "cpu"), default="default",
-                   help="default: the R50 backbones and TimeSformer-B (about 2-3 min); tiny: the *_tiny models; "
-                        "cpu: TSN-R18, the video ResNet-18s and X3D at 8x64 and 8x112")
-    b.add_argument("--iters", type=int, default=2, help="timed training steps per model (median)")
-    b.add_argument("--warmup", type=int, default=1, help="untimed steps before timing")
-    b.add_argument("--no-bf16", action="store_true", help="skip the bf16 autocast measurement")
-    b.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
-    b.set_defaults(func=bench_models)
 
 
 def describe_models(*, num_classes: int | None = None) -> list[dict]:
@@ -74,26 +63,4 @@ def list_models(args: argparse.Namespace) -> int:
               f" {r['feature_dim']:>5}  {norm}")
     print("GMACs = 1e9 multiply-adds per clip (one image for 2-D ResNets) at the default input, what fvcore "
           "and papers print as GFLOPs; real FLOPs are 2x")
-    return 0
-
-
-def bench_models(args: argparse.Namespace) -> int:
-    import os
-
-    import torch
-
-    from synapt.errors import UserError
-    from synapt.models.benchmark import choose_threads, format_report, run
-
-    if args.iters < 1 or args.warmup < 0:
-        raise UserError("--iters must be >= 1 and --warmup >= 0")
-    if args.threads:
-        threads, reason = args.threads, f"{args.threads} threads (--threads)"
-    else:
-        threads, reason = choose_threads(load=os.getloadavg()[0], cores=os.cpu_count() or 1,
-                                         default=torch.get_num_threads())
-    torch.set_num_threads(threads)
-    report = run(preset=args.preset, warmup=args.warmup, iters=args.iters, bf16=not args.no_bf16,
-                 progress=not args.json, threads_reason=reason)
-    print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0

@@ -12,7 +12,7 @@ video models: in ``r2plus1d_tiny`` at 8 x 64 px the stem's weight gradient alone
 
 :func:`conv3d` gives ``F.conv3d``'s result (to float rounding, about 1e-6 relative) and the
 same gradients; :class:`Conv3d` is ``nn.Conv3d`` (same parameters and state-dict keys) using it.
-``synapt bench models`` prints the speed-up per model (``conv3d_speedup``);
+``synapt speed models`` prints the speed-up per model (``conv3d_speedup``);
 ``SYNAPT_CONV3D=native`` (or :func:`set_backend`) switches back to ``F.conv3d`` everywhere.
 """
 

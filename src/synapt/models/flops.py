@@ -3,7 +3,7 @@
 Unit: **GMACs**, one multiply-add = 1 MAC, the unit the literature and fvcore print as "GFLOPs"
 (ResNet-50 at 224 px: 4.1; TSN-R50 with 8 segments: 32.9; TimeSformer-B 8x224: about 196).
 Real floating-point operations are twice that (``2 * MACs``), which is what throughput in GFLOP/s
-is computed from (``synapt bench models``).
+is computed from (``synapt speed models``).
 
 Counted with forward hooks: every convolution (``out elements x in_channels/groups x kernel``),
 every linear layer (``out elements x in_features``) and the two matrix products of each attention

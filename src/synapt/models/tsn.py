@@ -54,7 +54,7 @@ class TSN(ResNet):
             raise ValueError(f"TSN expects a video batch (B, C, T, H, W), got shape {tuple(x.shape)}")
         batch = x.shape[0]
         # oneDNN's CPU convolutions run about 15% faster in channels-last (NHWC) layout, forward
-        # and backward (measured by `synapt bench models`); the result does not depend on it.
+        # and backward (measured by `synapt speed models`); the result does not depend on it.
         frames = rearrange(x, "b c t h w -> (b t) c h w").contiguous(memory_format=torch.channels_last)
         per_segment = self.frame_features(frames)
         return rearrange(per_segment, "(b t) d -> b t d", b=batch).mean(dim=1)

@@ -1,4 +1,4 @@
-"""``synapt generate | regenerate | verify | show | classes`` and ``synapt bench generate``."""
+"""``synapt generate | regenerate | verify | show | classes``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from synapt.errors import UserError
 
 
-def register(commands, bench) -> None:
+def register(commands) -> None:
     p = commands.add_parser("generate", help="render a synthetic action-video dataset (MuJoCo)")
     p.add_argument("--out", required=True, type=Path, help="dataset folder (created; reruns resume)")
     p.add_argument("--classes", default="all", help="all | family:human | family:object | NAME,NAME,...")
@@ -61,16 +61,6 @@ def register(commands, bench) -> None:
     p.add_argument("--json", action="store_true", help="a JSON list of {id, name, family, description, motion}")
     p.add_argument("--mocap", action="append", default=[], metavar="DIR", help="also list the classes of this motion library")
     p.set_defaults(func=_classes)
-
-    p = bench.add_parser("generate", help="generator frame rate vs a bare physics+render loop, 2 vs 1 workers, KB per clip")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--clips", type=int, default=50, help="clips of the end-to-end vs bare measurement")
-    p.add_argument("--worker-clips", type=int, default=100, help="clips per worker count (two runs each, A-B-B-A); 0 skips")
-    p.add_argument("--frames", type=int, default=16)
-    p.add_argument("--size", type=int, default=112)
-    p.add_argument("--option-clips", type=int, default=20,
-                   help="clips of the per-option cost table (camera effects, shadows and MSAA); 0 skips")
-    p.set_defaults(func=_bench)
 
 
 def _comma(text: str | None) -> list[str] | None:
@@ -147,19 +137,4 @@ def _classes(args: argparse.Namespace) -> int:
         return 0
     for c in classes:
         print(f"{c.id:3d}  {c.name:24s} {c.family:7s} {c.motion:18s} {c.description}")
-    return 0
-
-
-def _bench(args: argparse.Namespace) -> int:
-    from synapt.sim.benchmark import run_benchmark
-
-    if args.clips < 1:
-        raise UserError(f"--clips {args.clips}: need at least 1 clip")
-    result = run_benchmark(clips=args.clips, worker_clips=args.worker_clips, frames=args.frames, size=args.size,
-                           option_clips=args.option_clips)
-    if args.json:
-        print(json.dumps(result, indent=1))
-    else:
-        for key, value in result.items():
-            print(f"{key:40s} {value}")
     return 0

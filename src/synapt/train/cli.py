@@ -1,4 +1,4 @@
-"""``synapt train``, ``synapt eval`` and ``synapt bench train``."""
+"""``synapt train`` and ``synapt eval``."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import argparse
 import json
 from pathlib import Path
 
+from synapt.deprecation import add_deprecated_flag
 from synapt.errors import UserError
 
 
-def register(commands, bench) -> None:
+def register(commands) -> None:
     p = commands.add_parser(
         "train", help="pre-train, fine-tune, linear-probe or train from scratch (torchrun for many processes)",
         description="Train from a YAML config with dotted key=value overrides, e.g. "
@@ -30,18 +31,15 @@ def register(commands, bench) -> None:
     p.add_argument("--annotations", help="annotation folder/file, for formats that keep them apart")
     p.add_argument("--split", type=int, default=1, help="official split number (UCF101/HMDB51: 1-3)")
     p.add_argument("--split-name", default="test", help="which split to evaluate (train, val, test)")
-    p.add_argument("--clips", type=int, default=1, help="temporal clips per video")
+    p.add_argument("--clips-per-video", dest="clips_per_video", type=int, default=1, metavar="N",
+                   help="temporal clips (views) per video, averaged (default 1)")
+    add_deprecated_flag(p, "--clips", new="--clips-per-video", dest="clips_per_video", type=int)
     p.add_argument("--crops", type=int, default=1, choices=(1, 3), help="spatial crops per clip")
     p.add_argument("--batch-size", type=int, default=8, help="videos per batch")
     p.add_argument("--workers", type=int, help="loader processes (default: one per spare core)")
     p.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "fp16", "auto"))
     p.add_argument("--out", type=Path, help="folder for eval_<split>.json and confusion_<split>.json")
     p.set_defaults(func=_eval)
-
-    p = bench.add_parser("train", help="loop overhead, data-wait share, cached linear-probe grid speed-up")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    p.add_argument("--quick", action="store_true", help="a small run that checks the benchmark, not the targets")
-    p.set_defaults(func=_bench)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -78,15 +76,15 @@ def _eval(args: argparse.Namespace) -> int:
     from synapt.io import atomic_write_text
     from synapt.train.evaluate import evaluate_checkpoint, without_confusion, write_confusion
 
-    if args.clips < 1:
-        raise UserError(f"--clips must be at least 1, got {args.clips}")
+    if args.clips_per_video < 1:
+        raise UserError(f"--clips-per-video must be at least 1, got {args.clips_per_video}")
     from synapt.train.distributed import setup_distributed, teardown_distributed
 
     env = setup_distributed()
     try:
         result = evaluate_checkpoint(args.checkpoint, root=args.data, data_format=args.format,
                                      annotations=args.annotations, split=args.split, split_name=args.split_name,
-                                     num_clips=args.clips, num_crops=args.crops, batch_size=args.batch_size,
+                                     num_clips=args.clips_per_video, num_crops=args.crops, batch_size=args.batch_size,
                                      workers=args.workers, precision=args.precision)
     finally:
         teardown_distributed(env)
@@ -104,9 +102,3 @@ def _class_names(checkpoint: Path) -> list[str]:
     from synapt.train.checkpoint import load_checkpoint
 
     return load_checkpoint(checkpoint)["meta"]["class_names"]
-
-
-def _bench(args: argparse.Namespace) -> int:
-    from synapt.train.benchmark import run_benchmark
-
-    return run_benchmark(as_json=args.json, quick=args.quick)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 
-def register(commands, bench) -> None:
+def register(commands) -> None:
     mocap = commands.add_parser("mocap", help="index and inspect motion-capture libraries (BVH, ASF/AMC, DeepMimic)")
     sub = mocap.add_subparsers(dest="mocap_command", metavar="ACTION")
     mocap.set_defaults(func=lambda args: (mocap.print_help(), 2)[1])

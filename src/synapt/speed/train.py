@@ -1,4 +1,4 @@
-"""``synapt bench train``: three ratios measured in one run (the machine is shared; ratios are
+"""``synapt speed train``: three ratios measured in one run (the machine is shared; ratios are
 what stays meaningful).
 
 1. Loop overhead: ``synapt.train.loop.train`` against a bare forward/backward/SGD loop over the
@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from synapt.config import load_config
+from synapt.speed.clips import write_h264
 from synapt.train.checkpoint import load_checkpoint
 from synapt.train.datasets import Datasets
 
@@ -48,8 +49,6 @@ def write_toy_videos(root: str | Path, *, num_classes: int = 3, per_class: int =
     Returns:
         ``[(path, label), ...]`` in writing order.
     """
-    import av
-
     root = Path(root)
     rng = np.random.default_rng(seed)
     classes = [{"id": k, "name": f"class_{k}", "family": "toy", "description": f"square moving at {90 * k} degrees"}
@@ -61,18 +60,10 @@ def write_toy_videos(root: str | Path, *, num_classes: int = 3, per_class: int =
             clip_id = f"c{k:02d}_{i:04d}"
             path = root / "videos" / f"class_{k}" / f"{clip_id}.mp4"
             path.parent.mkdir(parents=True, exist_ok=True)
-            with av.open(str(path), "w") as container:
-                stream = container.add_stream("libx264", rate=30, options={"preset": "ultrafast", "crf": "23"})
-                stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-                start = rng.uniform([0.3 * width, 0.3 * height], [0.5 * width, 0.5 * height])
-                for t in range(frames):
-                    frame = rng.integers(0, 60, (height, width, 3), dtype=np.uint8)
-                    x, y = (start + t * 1.5 * np.array([np.cos(angle), np.sin(angle)])).astype(int)
-                    frame[max(0, y):y + height // 5, max(0, x):x + width // 5] = (230, 200, 60)
-                    for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-                        container.mux(packet)
-                for packet in stream.encode():
-                    container.mux(packet)
+            start = rng.uniform([0.3 * width, 0.3 * height], [0.5 * width, 0.5 * height])
+            write_h264(path, (_square_frame(rng, start + t * 1.5 * np.array([np.cos(angle), np.sin(angle)]),
+                                            width=width, height=height) for t in range(frames)),
+                       width=width, height=height)
             manifest.append({"clip_id": clip_id, "path": str(path.relative_to(root)), "label": k,
                              "class_name": f"class_{k}", "family": "toy", "seed": seed, "frames": frames, "fps": 30,
                              "width": width, "height": height, "params": {"angle": float(angle)},
@@ -83,6 +74,14 @@ def write_toy_videos(root: str | Path, *, num_classes: int = 3, per_class: int =
     (root / "manifest.jsonl").write_text("".join(json.dumps(row) + "\n" for row in manifest))
     (root / "classes.json").write_text(json.dumps(classes, indent=2) + "\n")
     return written
+
+
+def _square_frame(rng: np.random.Generator, corner: np.ndarray, *, width: int, height: int) -> np.ndarray:
+    """Dark noise with a bright square, a fifth of the frame, whose top-left corner is ``corner`` (x, y)."""
+    frame = rng.integers(0, 60, (height, width, 3), dtype=np.uint8)
+    x, y = corner.astype(int)
+    frame[max(0, y):y + height // 5, max(0, x):x + width // 5] = (230, 200, 60)
+    return frame
 
 
 class _Batches(Dataset):
@@ -231,8 +230,8 @@ def _probe_grid(tmp: Path, videos: list, *, grid: dict = PROBE_GRID) -> dict:
             "speedup": round(independent / cached, 2), "best_val_top1": metrics["best"]["top1"], "target": ">= 10"}
 
 
-def run_benchmark(*, as_json: bool = False, quick: bool = False) -> int:
-    """Measure the three ratios and print them (a table, or one JSON object).
+def run_benchmark(*, quick: bool = False) -> dict:
+    """Measure the three ratios; returns them with what each was measured on.
 
     Args:
         quick: a smaller run (8 steps, 24 clips, 2 grid points) that checks the benchmark works;
@@ -240,22 +239,25 @@ def run_benchmark(*, as_json: bool = False, quick: bool = False) -> int:
     """
     torch.set_num_threads(2)
     grid = {"lrs": [0.001, 0.01], "batch_sizes": [8], "weight_decays": [0.0001]} if quick else PROBE_GRID
-    with tempfile.TemporaryDirectory(prefix="synapt-bench-train-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="synapt-speed-train-") as tmp:
         tmp = Path(tmp)
         videos = write_toy_videos(tmp / "videos", num_classes=3, per_class=8 if quick else 16)
         results = {"loop_overhead": _loop_overhead(tmp, steps=8 if quick else LOOP_STEPS),
                    "data_wait": _data_wait(tmp, videos), "probe_grid": _probe_grid(tmp, videos, grid=grid)}
     results["threads"] = torch.get_num_threads()
-    if as_json:
-        print(json.dumps(results, indent=2))
-        return 0
+    return results
+
+
+def format_results(results: dict) -> str:
+    """The three ratios of :func:`run_benchmark`, one line each, with their targets."""
     lo, dw, pg = results["loop_overhead"], results["data_wait"], results["probe_grid"]
-    print(f"loop overhead   {lo['overhead']:+.1%} CPU time, {lo['overhead_wall']:+.1%} wall  "
-          f"({lo['model']} {lo['clip']}, "
-          f"batch {lo['batch']}, {lo['steps']} steps: loop {lo['loop_cpu_s']:.2f} s vs bare {lo['bare_cpu_s']:.2f} s CPU; "
-          "target <= 5%)")
-    print(f"data wait       {dw['data_wait_share']:.1%} of the epoch  ({dw['clip']}, workers={dw['workers']}, "
-          f"{dw['clips_per_s']:.1f} clips/s; target <= 10%)")
-    print(f"probe grid      {pg['speedup']:.1f}x faster cached  ({pg['points']} points: {pg['cached_s']:.2f} s vs "
-          f"{pg['independent_s']:.2f} s independent; target >= 10x)")
-    return 0
+    return "\n".join([
+        f"loop overhead   {lo['overhead']:+.1%} CPU time, {lo['overhead_wall']:+.1%} wall  "
+        f"({lo['model']} {lo['clip']}, "
+        f"batch {lo['batch']}, {lo['steps']} steps: loop {lo['loop_cpu_s']:.2f} s vs bare {lo['bare_cpu_s']:.2f} s CPU; "
+        "target <= 5%)",
+        f"data wait       {dw['data_wait_share']:.1%} of the epoch  ({dw['clip']}, workers={dw['workers']}, "
+        f"{dw['clips_per_s']:.1f} clips/s; target <= 10%)",
+        f"probe grid      {pg['speedup']:.1f}x faster cached  ({pg['points']} points: {pg['cached_s']:.2f} s vs "
+        f"{pg['independent_s']:.2f} s independent; target >= 10x)",
+    ])

@@ -1,4 +1,4 @@
-"""``synapt bench generate``: the generator against its own floor, measured in one run.
+"""``synapt speed generate``: the generator against its own floor, measured in one run.
 
 Three ratios, each from two measurements taken back to back on the same clips:
 
@@ -98,7 +98,7 @@ def _steady_rate(tasks, out: Path, *, workers: int) -> float:
 
 
 def option_variants() -> dict[str, tuple[str, object]]:
-    """Name -> (quality, camera-effect ranges) of every option ``synapt bench generate`` prices."""
+    """Name -> (quality, camera-effect ranges) of every option ``synapt speed generate`` prices."""
     from dataclasses import replace
 
     from synapt.sim.camera_fx import DEFAULT_FX, NO_FX
@@ -153,7 +153,7 @@ def run_benchmark(*, clips: int = 50, worker_clips: int = 100, frames: int = 16,
     names = _pick_classes(clips)
     per_class = max(1, int(np.ceil(clips / len(names))))
     common = dict(frames=frames, size=size, seed=123, progress=False)
-    scratch = Path(tempfile.mkdtemp(prefix="synapt-bench-"))
+    scratch = Path(tempfile.mkdtemp(prefix="synapt-speed-generate-"))
     try:
         # Warm-up: the render context and shader compilation are paid once per process.
         generate_dataset(scratch / "warm", classes=names[0], per_class=1, **common)
@@ -234,3 +234,8 @@ def run_benchmark(*, clips: int = 50, worker_clips: int = 100, frames: int = 16,
         "load_average_after": round(os.getloadavg()[0], 2),
         "cpus": os.cpu_count(),
     }
+
+
+def format_results(results: dict) -> str:
+    """:func:`run_benchmark`'s numbers, one ``name value`` line each."""
+    return "\n".join(f"{key:40s} {value}" for key, value in results.items())

@@ -1,4 +1,4 @@
-"""``synapt bench data``: is decoding cheap enough, measured as ratios in one run.
+"""``synapt speed data``: is decoding cheap enough, measured as ratios in one run.
 
 1. Decode + sample + transform of 16-frame 112 px H.264 clips, the same crop/flip/normalise
    after either decoder: naive PyAV (every frame through ``to_ndarray("rgb24")``, as common
@@ -28,6 +28,7 @@ from synapt.data.allocator import keep_freed_buffers
 from synapt.data.dataset import VideoClipDataset, default_workers, make_loader
 from synapt.data.records import VideoRecord
 from synapt.data.sampling import segment_indices
+from synapt.speed.clips import write_h264
 
 CLIP_FRAMES = 16
 CLIP_SIZE = 112
@@ -48,26 +49,13 @@ def write_test_clips(
     ``size`` is the height (and the width unless ``width`` is given), pixels; ``gop`` the key-frame
     interval in frames (x264's default when None).
     """
-    import av
-
     width = width or size
     rng = np.random.default_rng(seed)
     paths = []
     for k in range(count):
         texture = rng.integers(0, 256, (size // 8, width // 4, 3), dtype=np.uint8).repeat(8, 0).repeat(8, 1)
-        path = folder / f"clip{k:03d}_{frames}x{size}.mp4"
-        with av.open(str(path), "w") as container:
-            stream = container.add_stream("libx264", rate=30)
-            stream.width, stream.height = width, size
-            stream.pix_fmt = "yuv420p"
-            stream.options = {"preset": "ultrafast", "crf": "23", **({"keyint": str(gop)} if gop else {})}
-            for i in range(frames):
-                image = np.ascontiguousarray(np.roll(texture, 3 * i, axis=1)[:, :width])
-                for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
-                    container.mux(packet)
-            for packet in stream.encode():
-                container.mux(packet)
-        paths.append(path)
+        images = (np.ascontiguousarray(np.roll(texture, 3 * i, axis=1)[:, :width]) for i in range(frames))
+        paths.append(write_h264(folder / f"clip{k:03d}_{frames}x{size}.mp4", images, width=width, height=size, gop=gop))
     return paths
 
 
@@ -254,7 +242,7 @@ def measure_loader(paths: list[Path], *, batches: int, batch_size: int = 4) -> d
 def run_benchmark(*, clips: int = 24, repeats: int = 3) -> dict:
     """Run both measurements; returns rates (clips/s) and ratios."""
     threads = torch.get_num_threads()
-    with tempfile.TemporaryDirectory(prefix="synapt-bench-data-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="synapt-speed-data-") as tmp:
         paths = write_test_clips(Path(tmp), count=clips)
         long_paths = write_test_clips(Path(tmp), count=2, frames=300, size=240, width=320, gop=60, seed=1)
         torch.set_num_threads(1)  # decoding happens in single-threaded loader workers...

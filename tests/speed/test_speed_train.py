@@ -1,4 +1,4 @@
-"""`synapt bench train --quick --json` runs end to end and reports sane ratios."""
+"""`synapt speed train --quick --json` runs end to end and reports sane ratios."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from synapt.cli import main
 
 @pytest.mark.slow
 def test_bench_train_quick(capsys):
-    assert main(["bench", "train", "--quick", "--json"]) == 0
+    assert main(["speed", "train", "--quick", "--json"]) == 0
     results = json.loads(capsys.readouterr().out)
     assert math.isfinite(results["loop_overhead"]["overhead"])
     assert results["loop_overhead"]["steps"] == 8

@@ -1,4 +1,4 @@
-"""``synapt bench models``: training throughput of each backbone against the machine's conv ceiling.
+"""``synapt speed models``: training throughput of each backbone against the machine's conv ceiling.
 
 Measured in one run, so that the ratios hold even when other jobs share the CPU:
 
@@ -227,7 +227,7 @@ def measure(
     return result
 
 
-def run(
+def run_benchmark(
     *,
     preset: str = "default",
     cases: tuple[Case, ...] | None = None,
@@ -253,7 +253,7 @@ def run(
     ceiling_bf16 = _ceiling_conv(torch.bfloat16, _ceiling_layout(torch.bfloat16)) if bf16 else None
     results = [
         measure(case, warmup=warmup, iters=iters, bf16=bf16, ceiling=ceiling, ceiling_bf16=ceiling_bf16)
-        for case in tqdm(cases, desc="bench models", disable=not progress)
+        for case in tqdm(cases, desc="speed models", disable=not progress)
     ]
     return {
         "unit": "GFLOP/s = 2 x GMACs per second; training step counted as 3 x forward",
@@ -266,8 +266,8 @@ def run(
     }
 
 
-def format_report(report: dict) -> str:
-    """The human-readable table of ``run``'s result."""
+def format_results(report: dict) -> str:
+    """The human-readable table of :func:`run_benchmark`'s result."""
     lines = [
         "conv ceiling (3x3, 8x128x56x56, median of those paired with the steps): "
         f"fp32 {report['ceiling_fp32_gflops']:.0f} GFLOP/s"

@@ -1,4 +1,4 @@
-"""The benchmark runs and reports consistent numbers (speed itself is not asserted here)."""
+"""`synapt speed generate` runs and reports consistent numbers (speed itself is not asserted here)."""
 
 import json
 
@@ -8,10 +8,10 @@ import pytest
 def test_bench_generate_reports_ratios(capsys):
     from synapt.cli import main
 
-    assert main(["bench", "generate", "--json", "--clips", "3", "--worker-clips", "0", "--frames", "4", "--size", "32",
+    assert main(["speed", "generate", "--json", "--clips", "3", "--worker-clips", "0", "--frames", "4", "--size", "32",
                  "--option-clips", "2"]) == 0
     r = json.loads(capsys.readouterr().out)
-    from synapt.sim.benchmark import option_variants
+    from synapt.speed.generate import option_variants
 
     # every option priced on the same clips, as a rate and as a ratio to no effects
     assert r["option_clips"] == 2
@@ -27,7 +27,7 @@ def test_bench_generate_reports_ratios(capsys):
 
 
 def test_warm_pool_rate(tmp_path):
-    from synapt.sim.benchmark import _steady_rate
+    from synapt.speed.generate import _steady_rate
     from synapt.sim.dataset import plan_tasks
 
     _, tasks = plan_tasks(classes="clap,bow", per_class=1, frames=2, fps=30, size=16, seed=0, context_bias=0.0,

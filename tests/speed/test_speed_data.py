@@ -1,15 +1,15 @@
-"""The data benchmark compares like with like (timings themselves are not tested)."""
+"""`synapt speed data` compares like with like (timings themselves are not tested)."""
 
 import numpy as np
 import torch
 
-from synapt.data import benchmark
+from synapt.speed import data as speed_data
 
 
 def test_naive_and_fast_paths_produce_the_same_clip(tmp_path):
-    (path,) = benchmark.write_test_clips(tmp_path, count=1, frames=16, size=112)
-    naive = benchmark.naive_decode_clip(path, np.random.default_rng(4))
-    fast = benchmark.fast_clip(path, np.random.default_rng(4))
+    (path,) = speed_data.write_test_clips(tmp_path, count=1, frames=16, size=112)
+    naive = speed_data.naive_decode_clip(path, np.random.default_rng(4))
+    fast = speed_data.fast_clip(path, np.random.default_rng(4))
     assert naive.shape == fast.shape == (3, 16, 112, 112)
     # same frames, crop and flip; the fused path snaps the crop to even pixels and upsamples
     # chroma bilinearly, so sharp block edges move by at most a pixel
@@ -19,8 +19,8 @@ def test_naive_and_fast_paths_produce_the_same_clip(tmp_path):
 
 
 def test_textbook_baseline_gives_a_normalised_clip(tmp_path):
-    (path,) = benchmark.write_test_clips(tmp_path, count=1, frames=16, size=112)
-    clip = benchmark.naive_clip(path, np.random.default_rng(0))
+    (path,) = speed_data.write_test_clips(tmp_path, count=1, frames=16, size=112)
+    clip = speed_data.naive_clip(path, np.random.default_rng(0))
     assert clip.shape == (3, 16, 112, 112) and -2.2 < clip.min() < clip.max() < 2.7
 
 
