@@ -12,7 +12,9 @@
 # 6: occluders between the camera and the actor (scenes.OCCLUDER_P), the directional lights of
 #    before; motion blur in 15% of clips.
 # 7: an upright actor covers >= 50% of the frame height (was 30%; camera.MIN_ACTOR_FRACTION).
-GENERATOR_VERSION = "7"
+# 8: kick_ball's ball is launched by the kicking foot's contact, not a scripted impulse; every
+#    other class renders as in 7.
+GENERATOR_VERSION = "8"
 
 from synapt.sim.dataset import generate_dataset  # noqa: E402
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from synapt.sim import actor as actor_mod
 from synapt.sim import camera_fx as fx_mod
-from synapt.sim.actions.motion import ActionContext, Performance
+from synapt.sim.actions.motion import CONTACT_BIT, ActionContext, Performance
 from synapt.sim.camera import camera_pose, intrinsics, sample_camera, world_to_camera
 from synapt.sim.context import choose_context
 from synapt.sim.scenes import TEXTURE_LAYOUT, scene_mjcf, sample_scene
@@ -223,6 +223,14 @@ class ClipWorld:
             self.foot_geoms = [m.geom(ACTOR_PREFIX + p).id for p in ("foot_l", "foot_r")]
             self.hip_z = actor_mod.body_dims(actor_from_params(plan.params["actor"])).hip_z
             self.anchor = None
+        # Contact geoms (Performance.contacts): off outside their window; while on, the actor's
+        # dofs move with the pose's finite-difference velocity between substeps.
+        self.contact_geoms = [m.geom(ACTOR_PREFIX + g).id for g in perf.contacts]
+        for g in self.contact_geoms:
+            m.body_contype[m.geom_bodyid[g]] |= CONTACT_BIT  # the broad phase filters on body masks
+            m.body_conaffinity[m.geom_bodyid[g]] |= CONTACT_BIT
+        self.contacts_on = False
+        self._posed: tuple[float, np.ndarray] | None = None  # (time, actor qpos) of the last pose
         self.mocap = {name: m.body_mocapid[m.body(name).id] for name in perf.hands}
         self.ragdolled = False
         self.corrections: list[tuple[dict[str, float], object]] = []
@@ -325,6 +333,7 @@ class ClipWorld:
         q[r + 3 : r + 7] = yaw_pitch_roll_quat(yaw, pitch, roll)
         # Kinematic: no velocity may build up in the actor's dofs between posed substeps.
         d.qvel[self.root_dof : self.root_dof + self.actor_nv] = 0.0
+        contact_velocity = self.contact_geoms and self.contacts_on and self._posed is not None and t > self._posed[0]
         if perf.ground or perf.plant:
             mj.mj_kinematics(self.model, d)
             if perf.plant:
@@ -335,6 +344,16 @@ class ClipWorld:
             if perf.ground:
                 q[r + 2] -= self._lowest_leg_z(self.leg_geoms)
         q[r + 2] += pose.get("root_z", 0.0)
+        if self.contact_geoms:
+            n = 7 + len(actor_mod.JOINTS)
+            if contact_velocity:
+                # The velocity that took the actor from its last pose to this one (free root and hinges).
+                before = q.copy()
+                before[r : r + n] = self._posed[1]
+                vel = np.zeros(self.model.nv)
+                mj.mj_differentiatePos(self.model, vel, t - self._posed[0], before, q)
+                d.qvel[self.root_dof : self.root_dof + self.actor_nv] = vel[self.root_dof : self.root_dof + self.actor_nv]
+            self._posed = (t, q[r : r + n].copy())
 
     def go_limp(self) -> None:
         """Ragdoll trigger: contacts on, the root keeps the program's push, gravity does the rest."""
@@ -404,9 +423,20 @@ class ClipWorld:
         joint = m.body_jntadr[m.body(body).id]
         return m.jnt_qposadr[joint], m.jnt_dofadr[joint]
 
+    def set_contacts(self, on: bool) -> None:
+        """Switch the contact geoms' collisions (CONTACT_BIT) on or off."""
+        m = self.model
+        for g in self.contact_geoms:
+            m.geom_contype[g] = m.geom_conaffinity[g] = CONTACT_BIT if on else 0
+        self.contacts_on = on
+
     def drive(self, t: float, dt: float) -> None:
         """Apply everything the program controls at time ``t`` (before a physics step)."""
         perf, d = self.perf, self.data
+        if self.contact_geoms:
+            a, b = perf.contact_window
+            if (a <= t <= b) != self.contacts_on:
+                self.set_contacts(a <= t <= b)
         if perf.pose is not None and not self.ragdolled:
             if perf.ragdoll_at is not None and t >= perf.ragdoll_at:
                 self.go_limp()
@@ -508,6 +538,7 @@ def _exposure_average(world: ClipWorld, renderer, plan: ClipPlan, f: int, offset
     mj, m, d = world.mj, world.model, world.data
     t_frame = f / plan.params["fps"]
     saved = d.qpos.copy(), d.mocap_pos.copy()
+    posed = world._posed
     total = frame.astype(np.float32)
     free = [(m.jnt_qposadr[m.body_jntadr[b]], m.jnt_dofadr[m.body_jntadr[b]]) for b in world.free_bodies()]
     for offset in offsets:
@@ -524,6 +555,7 @@ def _exposure_average(world: ClipWorld, renderer, plan: ClipPlan, f: int, offset
         renderer.update(d, lookat=lookat, distance=distance, azimuth=azimuth, elevation=elevation)
         total += renderer.rgb()
     d.qpos[:], d.mocap_pos[:] = saved
+    world._posed = posed  # the contact velocity is the simulation's, not the extra renders'
     mj.mj_kinematics(m, d)
     return total / (len(offsets) + 1)
 

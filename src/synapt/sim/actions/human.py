@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from synapt.sim.actions.motion import (
+    CONTACT_BIT,
     NOMINAL_SECONDS,
     ActionContext,
     Attachment,
@@ -56,11 +57,13 @@ def _prop_box(name: str, pos, half, rgb, *, free: bool = True, mass: float = 0.5
     )
 
 
-def _prop_ball(name: str, pos, radius, rgb, mass: float = 0.4) -> str:
+def _prop_ball(name: str, pos, radius, rgb, mass: float = 0.4, touchable: bool = False) -> str:
+    """A free ball; ``touchable``: the actor's contact geoms (``Performance.contacts``) meet it."""
+    aff = f' conaffinity="{1 | CONTACT_BIT}"' if touchable else ""
     return (
         f'<body name="{name}" pos="{pos[0]:.4f} {pos[1]:.4f} {pos[2]:.4f}"><freejoint name="{name}_free"/>'
         f'<geom name="{name}" type="sphere" size="{radius:.4f}" rgba="{rgb[0]:.3f} {rgb[1]:.3f} {rgb[2]:.3f} 1" '
-        f'mass="{mass}" friction="0.6 0.02 0.002"/></body>'
+        f'mass="{mass}" friction="0.6 0.02 0.002"{aff}/></body>'
     )
 
 
@@ -366,23 +369,23 @@ def kick_ball():
         ball = _world((0.0, 0.0), facing, d.foot_len * 1.9, (-1 if side == "right" else 1) * d.hip_half_width, radius)
         kick_at = timing.start + 0.5 * timing.duration
         heading = np.array([math.cos(math.radians(facing)), math.sin(math.radians(facing)), 0.0])
-        v = float(ctx.rng.uniform(4.0, 7.0))
-        params.update(facing=round(facing, 3), kicking_leg=side, ball_speed_ms=round(v, 3), start_s=round(timing.start, 4),
+        params.update(facing=round(facing, 3), kicking_leg=side, launch="foot contact", start_s=round(timing.start, 4),
                       duration_s=round(timing.duration, 4))  # fmt: skip
-        # The foot meets the back of the ball when the ball leaves (leg IK), so the kick is seen
-        # to cause it; the ball's launch itself is a scripted impulse (docs/generator.md).
+        # Leg IK brings the foot to the back of the ball at the kick; the ball is launched by the
+        # foot's contact (the kinematic leg moves with its pose's velocity while it may touch).
         s_ = side[0]
         contact = np.asarray(ball) - heading * radius * 0.9
+        window = (timing.start + 0.25 * timing.duration, timing.start + 0.8 * timing.duration)
         reach = Reach(at=kick_at, targets={f"foot_{s_}": tuple(contact)},
-                      joints=(f"hip_{s_}_flex", f"hip_{s_}_abd", f"hip_{s_}_twist", f"knee_{s_}"),
-                      window=(timing.start + 0.25 * timing.duration, timing.start + 0.8 * timing.duration))  # fmt: skip
+                      joints=(f"hip_{s_}_flex", f"hip_{s_}_abd", f"hip_{s_}_twist", f"knee_{s_}"), window=window)
         return Performance(
             pose=styled(lambda t: keys(timing.phase(t)), style, mirror=side == "left"),
             facing=facing,
             physics=True,
-            impulses=[Impulse("ball", kick_at, linear=tuple(heading * v + np.array([0, 0, 1.5])), angular=(0.0, 0.0, 0.0))],
             reaches=[reach],
-            props_xml=_prop_ball("ball", ball, radius, _bright(ctx.rng)),
+            contacts=(f"foot_{s_}", f"shin_{s_}"),
+            contact_window=window,
+            props_xml=_prop_ball("ball", ball, radius, _bright(ctx.rng), touchable=True),
             params=params,
         )
 

@@ -91,6 +91,11 @@ class Impulse:
     done: bool = False
 
 
+# The collision bit an actor's contact geoms and the props they may touch share; the floor and
+# the rest of the scene use bit 1 only, so a kicking foot never scrapes the floor.
+CONTACT_BIT = 2
+
+
 @dataclass
 class Reach:
     """Inverse kinematics: at ``at`` s the actor's ``sites`` reach world ``targets`` (metres).
@@ -124,6 +129,11 @@ class Performance:
     physics: bool = False  # step MuJoCo physics (objects, falls) instead of posing only
     ragdoll_at: float | None = None  # seconds; the actor goes limp under gravity from then on
     ragdoll_push: tuple[float, float] = (0.0, 0.0)  # (forward m/s, pitch rad/s) at the trigger
+    # Actor geoms (names without the prefix) that collide with props whose conaffinity has
+    # CONTACT_BIT, during ``contact_window`` (s): the kinematic actor then moves with its pose's
+    # velocity, so a contact hands momentum on (a kick launches the ball through the foot).
+    contacts: tuple[str, ...] = ()
+    contact_window: tuple[float, float] = (0.0, 0.0)
     hands: dict[str, Callable[[float], np.ndarray]] = field(default_factory=dict)
     attachments: list[Attachment] = field(default_factory=list)
     impulses: list[Impulse] = field(default_factory=list)
