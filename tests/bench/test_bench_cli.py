@@ -143,6 +143,31 @@ def test_benchmark_dry_run_plans_every_fold_of_a_kfold_suite(tmp_path, capsys):
     assert err.count("\n") == 0 and "intruder_boxing_d1.mp4: group pattern 'person(\\d+)' does not match" in err
 
 
+def test_benchmark_models_and_published_weights_from_the_command_line(tmp_path, capsys):
+    import torch
+
+    from synapt.models import build_model
+
+    torch.save(build_model("tsn_tiny", num_classes=3).state_dict(), tmp_path / "k.pth")
+    datasets = tmp_path / "datasets.yaml"
+    datasets.write_text(f"pretrained:\n  k400: {{weights: {tmp_path / 'k.pth'}, models: [tsn_tiny]}}\n")
+    args = ["benchmark", "--preset", "tiny", "--models", "tsn_tiny", "--datasets", str(datasets),
+            "--out", str(tmp_path / "b"), "--dry-run"]
+    assert main(args) == 0
+    plan = capsys.readouterr().out
+    for suite in ("proxy-motion", "proxy-context"):
+        for mode in ("ft", "lp"):
+            assert f"transfer-k400-{suite}-{mode}-tsn_tiny " in plan
+    assert "pretrain-k400" not in plan and "r2plus1d_w16" not in plan
+    # The file must fit: under the preset's own model it leaves tensors random.
+    datasets.write_text(f"pretrained:\n  k400: {{weights: {tmp_path / 'k.pth'}}}\n")
+    assert main(args[:3] + args[5:]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "datasets.pretrained.k400" in err and "does not load into r2plus1d_w16" in err
+    assert main(["benchmark", "--models", "resnet_nope", "--dry-run"]) == 2
+    assert "--models resnet_nope: unknown model 'resnet_nope'" in capsys.readouterr().err
+
+
 def fake_benchmark(run, *, preset, classes, real_counts, seed, started):
     """Stands in for the benchmark's stages: three quick ones, and a stray line on stdout."""
     for i, estimate in enumerate(({"clips": 8}, {}, {"clips": 16, "gflop": 2.0})):

@@ -47,9 +47,16 @@ def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
     real = real_folder_dataset(tmp_path / "data")
     # A small labelled set tested by actor-disjoint 3-fold: 9 actors x 2 classes, 6 test clips per fold.
     kth = write_group_folder(tmp_path / "data" / "kth", groups=9)
+    # Published weights (torchvision's layout; synapt's 2-D ResNets share it), e.g. a Kinetics-400 file.
+    import torch
+
+    from synapt.models import build_model
+
+    torch.save(build_model("tsn_tiny", num_classes=7).state_dict(), tmp_path / "published.pth")
     preset = with_real_datasets(micro_preset(), {"downstream": {
         "myreal": {"format": "folder", "root": str(real)},
-        "kth": {"format": "folder", "root": str(kth), "group": r"person(\d+)", "protocol": "kfold", "folds": 3}}})
+        "kth": {"format": "folder", "root": str(kth), "group": r"person(\d+)", "protocol": "kfold", "folds": 3}},
+        "pretrained": {"published": {"weights": str(tmp_path / "published.pth"), "description": "a test file"}}})
     plan = run_benchmark(preset, tmp_path / "out", dry_run=True, progress=False)
     assert not any(stage["reused"] for stage in plan["plan"])
     assert not (tmp_path / "out" / "stages").exists()  # a dry run runs nothing
@@ -67,7 +74,8 @@ def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
     keys = {(r["pretrain"], r["downstream"], r["mode"]) for r in saved["rows"]}
     for suite in ("proxy-motion", "proxy-context", "myreal", "kth"):
         assert {("synthetic", suite, "ft"), ("synthetic", suite, "lp"), ("context_biased", suite, "ft"),
-                ("context_biased", suite, "lp"), ("random_init", suite, "lp"), ("scratch", suite, "ft")} <= keys
+                ("context_biased", suite, "lp"), ("random_init", suite, "lp"), ("scratch", suite, "ft"),
+                ("published", suite, "ft"), ("published", suite, "lp")} <= keys
     for row in saved["rows"]:
         assert 0.0 <= row["top1"] <= 1.0 and row["top1_ci"][0] <= row["top1"] <= row["top1_ci"][1]
         # Per-clip results of the test split, for the paired comparisons.
@@ -85,6 +93,15 @@ def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
             rb = next(r for r in saved["rows"] if (r["pretrain"], r["mode"], r["downstream"]) == (key[1], key[2], suite))
             assert c["difference"] == pytest.approx(ra["top1"] - rb["top1"])
     assert "### Paired differences" in (tmp_path / "out" / "report.md").read_text()
+    # Published weights: paired against synthetic pre-training, keyed by the file's digest, and
+    # no row in the pre-training table (no val split of ours).
+    (published,) = saved["pretrained_weights"]
+    assert published["models"] == ["tsn_tiny"] and len(published["sha256"]) == 64
+    assert {("published", "synthetic", mode, "proxy-motion") for mode in ("ft", "lp")} <= set(pairs)
+    stage = next((tmp_path / "out" / "stages").glob("transfer-published-proxy-motion-ft-*"))
+    assert json.loads((stage / "stage.json").read_text())["config"]["weights_sha256"] == published["sha256"]
+    assert "Published weights `published`: `published.pth`" in (tmp_path / "out" / "report.md").read_text()
+    assert "published" not in {p["pretrain"] for p in saved["pretraining"]}
     assert {b["dataset"] for b in saved["bias"]} >= {"proxy-motion", "proxy-context"}
     for b in saved["bias"]:
         assert b["M_rnd"] == pytest.approx(1 / round(1 / b["M_rnd"]))
@@ -113,7 +130,7 @@ def test_micro_benchmark_runs_every_stage_and_resumes(tmp_path):
     assert splits.count("test") == 6 and splits.count("val") >= 1 and splits.count("train") >= 12
     # The k-fold suite: one row per (pre-training, mode) from its 3 folds, every clip tested once.
     kth_rows = [r for r in saved["rows"] if r["downstream"] == "kth"]
-    assert len(kth_rows) == 6
+    assert len(kth_rows) == 8
     for row in kth_rows:
         assert [f["test_clips"] for f in row["folds"]] == [6, 6, 6] and len(set(row["videos"]["path"])) == 18
         assert row["interval"] == "t over 3 folds"

@@ -1,4 +1,6 @@
-"""datasets.yaml: real suites, their group pattern and the k-fold protocol, every key checked."""
+"""datasets.yaml: real suites, their group pattern, the k-fold protocol and published weights, every key checked."""
+
+import re
 
 import pytest
 
@@ -43,3 +45,47 @@ def test_kfold_is_for_downstream_suites_only():
     (source,) = with_real_datasets(get_preset("tiny"), {"pretrain": {"k150": {"format": "folder", "root": "/x",
                                                                              "group": "p(\\d+)"}}}).real_pretrain
     assert source.group == "p(\\d+)" and source.folds == 0
+
+
+def _weights_file(path, model="tsn_tiny"):
+    """A weights file in torchvision's layout (synapt's 2-D ResNets share it): a bare state dict."""
+    import torch
+
+    from synapt.models import build_model
+
+    torch.save(build_model(model, num_classes=5).state_dict(), path)
+    return path
+
+
+def test_pretrained_weights_entries_are_checked_and_digested(tmp_path):
+    import hashlib
+
+    weights = _weights_file(tmp_path / "k400.pth")
+    (entry,) = with_real_datasets(get_preset("tiny"), {"pretrained": {"kinetics400": {
+        "weights": str(weights), "models": ["r2plus1d_w16"], "description": "torchvision K400"}}}).pretrained
+    assert entry.sha256 == hashlib.sha256(weights.read_bytes()).hexdigest()
+    assert entry.fits("r2plus1d_w16") and not entry.fits("tsn_tiny") and entry.description == "torchvision K400"
+    for spec, message in [
+        ({"kinetics400": {"models": ["x"]}}, "datasets.pretrained.kinetics400: needs 'weights'"),
+        ({"kinetics400": {"weights": str(tmp_path / "none.pth")}}, "datasets.pretrained.kinetics400.weights: "),
+        ({"kinetics400": {"weights": str(weights), "model": "x"}}, "unknown key 'model'"),
+        ({"kinetics400": {"weights": str(weights), "models": "r2plus1d_18"}}, "a list of model names"),
+        ({"synthetic": {"weights": str(weights)}}, "names one of the benchmark's own rows"),
+    ]:
+        with pytest.raises(UserError, match=re.escape(message)) as err:
+            with_real_datasets(get_preset("tiny"), {"pretrained": spec})
+        assert "\n" not in str(err.value)
+
+
+def test_pretrained_weights_must_load_into_the_models_they_are_for(tmp_path):
+    from dataclasses import replace
+
+    from synapt.bench.job import check_pretrained
+
+    weights = _weights_file(tmp_path / "tsn.pth")
+    preset = replace(get_preset("tiny"), models=("tsn_tiny", "r2plus1d_tiny"))
+    check_pretrained(with_real_datasets(preset, {"pretrained": {"p": {"weights": str(weights), "models": ["tsn_tiny"]}}}))
+    with pytest.raises(UserError, match=r"datasets.pretrained.p: .* does not load into r2plus1d_tiny .*list the models"):
+        check_pretrained(with_real_datasets(preset, {"pretrained": {"p": {"weights": str(weights)}}}))
+    with pytest.raises(UserError, match="are none of preset tiny's"):
+        check_pretrained(with_real_datasets(preset, {"pretrained": {"p": {"weights": str(weights), "models": ["x3d_s"]}}}))

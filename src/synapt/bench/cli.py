@@ -98,6 +98,9 @@ def register(commands) -> None:
     p.add_argument("--static-weights", default=None, metavar="FILE",
                    help="torchvision ImageNet ResNet-50 weights: B is also measured with them, as in the paper "
                         "(same as static_encoder: {weights: FILE} in --datasets)")
+    p.add_argument("--models", default=None, metavar="NAME,...",
+                   help="the networks to pre-train and transfer, instead of the preset's (e.g. r2plus1d_18, the "
+                        "architecture of torchvision's Kinetics-400 file under pretrained: in --datasets)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_benchmark)
 
@@ -227,6 +230,17 @@ def _benchmark(args) -> int:
         print(f"report: {md} and {html}")
         return 0
     preset = get_preset(args.preset)
+    if args.models:
+        from dataclasses import replace
+
+        from synapt.models.registry import MODELS
+
+        models = tuple(m.strip() for m in args.models.split(",") if m.strip())
+        unknown = [m for m in models if m not in MODELS]
+        if unknown or not models:
+            raise UserError(f"--models {args.models}: unknown model {unknown[0] if unknown else '(none)'!r}; "
+                            f"choose from: {', '.join(sorted(MODELS))}")
+        preset = replace(preset, models=models)
     if args.datasets:
         try:
             datasets = yaml.safe_load(Path(args.datasets).read_text()) or {}

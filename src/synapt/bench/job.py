@@ -72,6 +72,7 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
     classes = plan_classes(preset, [c for c in CLASSES if c.available], seed=seed)
     suites = classes.suites + tuple(s for s in preset.suites if not s.is_proxy)
     real_counts = check_real_data(suites + preset.real_pretrain, seed=seed)
+    check_pretrained(preset)
     job = functools.partial(_benchmark, preset=preset, classes=classes, real_counts=real_counts, seed=seed,
                             started=started)
     if dry_run or not (progress or json_progress):
@@ -84,6 +85,30 @@ def run_benchmark(preset: Preset, out_dir: str | Path, *, dry_run: bool = False,
     finally:
         tracker.close()
     return results
+
+
+def check_pretrained(preset: Preset) -> None:
+    """Every ``pretrained:`` file loads into the preset's models it is to fit, before anything runs.
+
+    An entry without ``models`` must fit every model of the preset; an entry whose models are
+    none of the preset's is an error too (it would add no row).
+    """
+    from synapt.config import ModelConfig
+    from synapt.errors import UserError
+    from synapt.train.modes import prepare_model
+
+    for entry in preset.pretrained:
+        where = f"datasets.pretrained.{entry.name}"
+        models = [m for m in preset.models if entry.fits(m)]
+        if not models:
+            raise UserError(f"{where}: models {list(entry.models or [])} are none of preset {preset.name}'s "
+                            f"({', '.join(preset.models)}): it would add no row")
+        for model in models:
+            try:
+                prepare_model(ModelConfig(name=model, weights=entry.weights), mode="finetune", num_classes=2)
+            except (UserError, RuntimeError, KeyError, ValueError) as err:
+                raise UserError(f"{where}: {entry.weights} does not load into {model} ({str(err).splitlines()[0]}); "
+                                "list the models it fits under 'models:'") from None
 
 
 def _benchmark(run: Runner, *, preset: Preset, classes: ClassPlan, real_counts: dict[str, int], seed: int,
@@ -141,6 +166,12 @@ def _benchmark(run: Runner, *, preset: Preset, classes: ClassPlan, real_counts: 
         if not dry_run:
             for pretrain, ckpt in checkpoints.items():
                 pretraining.append(pretrain_row(run, ckpt, model=model, pretrain=pretrain))
+        # Published weights (datasets.yaml's pretrained:) transfer like the pre-trainings above;
+        # they have no val split of ours, so no row in the pre-training table.
+        digests = {}
+        for entry in preset.pretrained:
+            if entry.fits(model):
+                checkpoints[entry.name], digests[entry.name] = Path(entry.weights), entry.sha256
 
         # 4. Transfer: FT and LP from every pre-training, LP on random-init features, and scratch,
         # on every suite.
@@ -148,7 +179,7 @@ def _benchmark(run: Runner, *, preset: Preset, classes: ClassPlan, real_counts: 
         for suite in suites:
             rows += transfer_suite(run, preset=preset, model=model, suite=suite, checkpoints=checkpoints,
                                    roots=fold_roots.get(suite.name) or [suite_roots[suite.name]],
-                                   clips=suite_clips[suite.name], random_init=random_init)
+                                   clips=suite_clips[suite.name], random_init=random_init, digests=digests)
 
         # 5. Sensitivity studies (first model only: they are about the data, not the network).
         if model != preset.models[0]:
@@ -239,8 +270,11 @@ def _benchmark(run: Runner, *, preset: Preset, classes: ClassPlan, real_counts: 
         "stages": {"total": len(run.planned), "reused": sum(p.reused for p in run.planned)},
         "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}",
         "rows": rows,
-        "comparisons": paired_comparisons(rows, real_pretrain=[s.name for s in preset.real_pretrain]),
+        "comparisons": paired_comparisons(rows, real_pretrain=[s.name for s in preset.real_pretrain]
+                                          + [w.name for w in preset.pretrained]),
         "pretraining": pretraining,
+        "pretrained_weights": [{"name": w.name, "weights": w.weights, "sha256": w.sha256, "description": w.description,
+                                "models": [m for m in preset.models if w.fits(m)]} for w in preset.pretrained],
         "bias": bias_rows,
         # The first encoder is the one the bias-vs-gap figure uses; every row names its own.
         "bias_encoder": encoders[0]["description"],

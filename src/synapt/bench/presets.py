@@ -16,6 +16,25 @@ from synapt.errors import UserError
 
 
 @dataclass(frozen=True)
+class PretrainedWeights:
+    """A weights file someone else pre-trained (``datasets.yaml``'s ``pretrained:`` section).
+
+    Its rows in Table 1 are FT and LP from the file, paired against synthetic pre-training on the
+    same test clips. ``models``: the preset's models the file fits (None: every one, checked
+    when the benchmark starts). ``sha256`` keys its stages, so a replaced file is not reused.
+    """
+
+    name: str
+    weights: str
+    sha256: str
+    models: tuple[str, ...] | None = None
+    description: str = ""
+
+    def fits(self, model: str) -> bool:
+        return self.models is None or model in self.models
+
+
+@dataclass(frozen=True)
 class Suite:
     """A downstream task.
 
@@ -89,6 +108,9 @@ class Preset:
     static_context_diagnostic: bool = True
     static_weights: str | None = None  # a torchvision ImageNet ResNet-50 file: measure what the paper measured
     real_pretrain: tuple[Suite, ...] = ()  # configured real pre-training sources (e.g. Kinetics-150)
+    # Published pre-trained weights (e.g. torchvision's Kinetics-400 R(2+1)D-18): transferred like
+    # a pre-training of the benchmark's own, for the models they fit.
+    pretrained: tuple[PretrainedWeights, ...] = ()
     workers: int = 2  # generation processes
     clip_seconds: float = 2.0  # seconds of action a generated clip covers (fps = frames / clip_seconds)
     data_workers: int | None = None  # DataLoader workers per training run (None: the engine's default)
@@ -233,11 +255,12 @@ def with_real_datasets(preset: Preset, datasets: dict) -> Preset:
                              split=int(spec.get("split", 1)), **_protocol(spec, where=where, section=section)))
         return tuple(out)
 
-    unknown = sorted(set(datasets) - {"downstream", "pretrain", "static_encoder"})
+    unknown = sorted(set(datasets) - {"downstream", "pretrain", "pretrained", "static_encoder"})
     if unknown:
-        raise UserError(f"datasets: unknown key {unknown[0]!r} (keys: downstream, pretrain, static_encoder)")
+        raise UserError(f"datasets: unknown key {unknown[0]!r} (keys: downstream, pretrain, pretrained, static_encoder)")
     preset = replace(preset, suites=preset.suites + suites("downstream", "real"),
-                     real_pretrain=preset.real_pretrain + suites("pretrain", "real"))
+                     real_pretrain=preset.real_pretrain + suites("pretrain", "real"),
+                     pretrained=preset.pretrained + pretrained_weights(datasets.get("pretrained") or {}))
     static = datasets.get("static_encoder")
     if static is not None:
         if not isinstance(static, dict) or "weights" not in static or set(static) - {"weights", "model"}:
@@ -248,6 +271,34 @@ def with_real_datasets(preset: Preset, datasets: dict) -> Preset:
 
 
 SUITE_KEYS = ("format", "root", "annotations", "split", "description", "group", "protocol", "folds")
+PRETRAINED_KEYS = ("weights", "models", "description")
+RESERVED_NAMES = ("synthetic", "context_biased", "random_init", "scratch")
+
+
+def pretrained_weights(section: dict) -> tuple[PretrainedWeights, ...]:
+    """``datasets.yaml``'s ``pretrained:`` entries, checked: ``{name: {weights, models?, description?}}``."""
+    from synapt.sim.video import sha256_file
+
+    out = []
+    for name, spec in section.items():
+        where = f"datasets.pretrained.{name}"
+        if name in RESERVED_NAMES:
+            raise UserError(f"{where}: {name!r} names one of the benchmark's own rows; choose another name")
+        if not isinstance(spec, dict) or "weights" not in spec:
+            raise UserError(f"{where}: needs 'weights' (a weights file, e.g. torchvision's r2plus1d_18-91a641e6.pth)")
+        unknown = sorted(set(spec) - set(PRETRAINED_KEYS))
+        if unknown:
+            raise UserError(f"{where}: unknown key {unknown[0]!r} (keys: {', '.join(PRETRAINED_KEYS)})")
+        path = Path(spec["weights"]).expanduser()
+        if not path.is_file():
+            raise UserError(f"{where}.weights: {path} not found")
+        models = spec.get("models")
+        if models is not None and (not isinstance(models, list) or not all(isinstance(m, str) for m in models)):
+            raise UserError(f"{where}.models: a list of model names (e.g. [r2plus1d_18]), not {models!r}")
+        out.append(PretrainedWeights(name=name, weights=str(path.resolve()), sha256=sha256_file(path),
+                                     models=tuple(models) if models is not None else None,
+                                     description=str(spec.get("description", ""))))
+    return tuple(out)
 PROTOCOLS = ("split", "kfold")
 
 

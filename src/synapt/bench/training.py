@@ -58,9 +58,12 @@ def train_trial(config: dict, folder: Path) -> dict:
     return {"val": metrics.get("best") or {}, "test": metrics.get("test") or {}, "mode": config["mode"]}
 
 
-def sweep_stage(run: Runner, name: str, base: dict, grid: dict, *, estimate: dict) -> Path:
-    """A sweep whose best trial (on val) is linked into the stage folder as ``best/``."""
-    config = {"base": base, "grid": grid}
+def sweep_stage(run: Runner, name: str, base: dict, grid: dict, *, estimate: dict, key: dict | None = None) -> Path:
+    """A sweep whose best trial (on val) is linked into the stage folder as ``best/``.
+
+    ``key``: more inputs the stage depends on (e.g. a weights file's sha256), added to its key.
+    """
+    config = {"base": base, "grid": grid, **(key or {})}
     for point in grid_points(grid):  # a bad key or value fails now, not hours into the run
         config_from_dict(apply_overrides(base, point), where=f"stage {name}")
 
@@ -88,9 +91,11 @@ def pretrain_stage(run: Runner, name: str, *, preset: Preset, model: str, data_r
 
 
 def transfer_stage(run: Runner, *, preset: Preset, model: str, pretrain: str, checkpoint: Path | None,
-                   suite: Suite, data_root: Path, mode: str, clips: int, fold: int | None = None) -> Path:
+                   suite: Suite, data_root: Path, mode: str, clips: int, fold: int | None = None,
+                   weights_sha256: str | None = None) -> Path:
     """Fine-tune (``ft``), linear-probe (``lp``) or train from scratch on a downstream suite
-    (on one fold of a k-fold suite: ``fold`` 0..k-1, ``data_root`` that fold's curated folder)."""
+    (on one fold of a k-fold suite: ``fold`` 0..k-1, ``data_root`` that fold's curated folder).
+    ``weights_sha256``: the digest of an outside weights file ``checkpoint`` (it keys the stage)."""
     train_mode = {"ft": "finetune", "lp": "linear_probe", "scratch": "scratch"}[mode]
     base = train_config(preset, mode=train_mode, data_root=data_root, model=model,
                         epochs=preset.downstream_epochs, weights=checkpoint)
@@ -101,11 +106,12 @@ def transfer_stage(run: Runner, *, preset: Preset, model: str, pretrain: str, ch
     work_clips = clips * (1 if mode == "lp" else preset.downstream_epochs * trials)
     estimate = train_estimate(model, preset, clips=work_clips, forward_only=mode == "lp")
     name = suite.name if fold is None else fold_name(suite, fold)
-    return sweep_stage(run, f"transfer-{pretrain}-{name}-{mode}-{model}", base, grid, estimate=estimate)
+    return sweep_stage(run, f"transfer-{pretrain}-{name}-{mode}-{model}", base, grid, estimate=estimate,
+                       key={"weights_sha256": weights_sha256} if weights_sha256 else None)
 
 
 def transfer_suite(run: Runner, *, preset: Preset, model: str, suite: Suite, roots: list[Path], clips: int,
-                   checkpoints: dict[str, Path], random_init: Path) -> list[dict]:
+                   checkpoints: dict[str, Path], random_init: Path, digests: dict[str, str] | None = None) -> list[dict]:
     """Every transfer of ``model`` to one suite: FT and LP from each pre-training, then the floors (LP
     on random-init features, training from scratch). A k-fold suite runs each on every fold
     (``roots``: one curated folder per fold) and gets one row from its folds (:func:`kfold_row`).
@@ -118,7 +124,8 @@ def transfer_suite(run: Runner, *, preset: Preset, model: str, suite: Suite, roo
     rows = []
     for pretrain, ckpt, mode in runs:
         folders = [transfer_stage(run, preset=preset, model=model, pretrain=pretrain, checkpoint=ckpt, suite=suite,
-                                  data_root=root, mode=mode, clips=clips, fold=i if suite.folds else None)
+                                  data_root=root, mode=mode, clips=clips, fold=i if suite.folds else None,
+                                  weights_sha256=(digests or {}).get(pretrain))
                    for i, root in enumerate(roots)]
         if run.dry_run:
             continue

@@ -67,6 +67,10 @@ def write_report(results: dict, out_dir: str | Path) -> tuple[Path, Path]:
                "generator as its training clips), in percent with a 95% bootstrap interval over val clips, "
                "against chance (1 / classes). Transfer from a pre-training at chance measures an untrained network.",
                "", tables.pretraining_table(results["pretraining"]), ""]
+    for w in results.get("pretrained_weights") or []:
+        md += [f"Published weights `{w['name']}`: `{Path(w['weights']).name}` (sha256 {w['sha256'][:12]}), "
+               f"pre-trained elsewhere{': ' + w['description'] if w['description'] else ''}; transferred from "
+               f"as they are, for {', '.join(w['models']) or 'no model'} (no val split of ours to show).", ""]
     chance = {name: 1.0 / info["classes"] for name, info in suites.items() if info.get("classes")}
     md += ["## Table 1 — transfer by fine-tuning (FT) and linear probing (LP)", ""]
     if any(r["pretrain"] == "random_init" for r in results["rows"]):
