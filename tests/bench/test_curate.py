@@ -91,6 +91,32 @@ def test_grouped_split_keeps_shared_actors_together():
         assert len({side[f"id{i}"] for i in range(actor * 4, actor * 4 + 4)}) == 1
 
 
+def test_generated_mocap_clips_of_one_take_stay_on_one_side():
+    from synapt.bench.curate import MIN_TAKES_TO_GROUP, _generated_groups
+
+    def row(i, takes):
+        action = {"motion": "mocap:cmu", "library": "cmu", "clip_id": f"take{i % takes}", "takes": takes}
+        return {"clip_id": f"c{takes}_{i}", "params": {"action": action}}
+
+    many, one = MIN_TAKES_TO_GROUP + 2, 1
+    clips = []
+    for takes in (many, one):
+        for i in range(60):
+            r = row(i, takes)
+            clip = Clip("g", f"class{takes}", Path(f"/{r['clip_id']}.mp4"), r["clip_id"], groups=_generated_groups("g", r))
+            clip.meta["target"] = f"class{takes}"
+            clips.append(clip)
+    side = grouped_split(clips, fractions={"val": 0.2}, seed=0)
+    by_take = {}
+    for clip in clips[:60]:  # the class with many takes: a take never straddles the split
+        by_take.setdefault(clip.groups, set()).add(side[clip.identity])
+    assert len(by_take) == many and all(len(sides) == 1 for sides in by_take.values())
+    assert 0 < sum(side[c.identity] == "val" for c in clips[:60]) <= 12
+    # One take (DeepMimic): clips are their own groups, so the class still gets its 20% of val.
+    assert sum(side[c.identity] == "val" for c in clips[60:]) == 12
+    assert _generated_groups("g", {"clip_id": "p1", "params": {"action": {"motion": "procedural"}}}) == ("g:clip=p1",)
+
+
 def test_curate_balances_sources_and_nests_subsets(tmp_path):
     a = make_source(tmp_path / "a", "a", {"wave": 30, "jump": 30, "sit": 30, "fall": 30})
     b = make_source(tmp_path / "b", "b", {"hello": 30, "hop": 30, "sit_down": 30, "tumble": 30})

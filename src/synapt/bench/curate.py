@@ -171,11 +171,24 @@ def _read_generated(source: Source) -> list[Clip]:
     return clips
 
 
+# A mocap-driven class with at least this many capture takes keeps each take on one side of the
+# split; with fewer (DeepMimic's one take per motion), grouping would put whole classes there.
+MIN_TAKES_TO_GROUP = 4
+
+
 def _generated_groups(source: str, row: dict) -> tuple[str, ...]:
-    # Every generated clip draws its own actor, scene and performance from its own seed, so no
-    # two clips share an identity and each is its own group. Mocap-driven classes do reuse
-    # capture takes across clips (a class may have one take); their clips differ by window,
-    # speed, mirror and body, and the report says so rather than grouping by take.
+    """Split groups of a generated clip.
+
+    Every generated clip draws its own actor, scene and performance from its own seed, so no two
+    clips share an identity and each is its own group, except that mocap-driven clips reuse
+    capture takes: where a class has MIN_TAKES_TO_GROUP takes or more (a CMU library), clips of
+    one take are one group, so val and test show performances of takes training never saw.
+    Classes with fewer takes (the default DeepMimic library has one per motion) differ only by
+    window, speed, mirror, body and scene, and the report says so.
+    """
+    action = (row.get("params") or {}).get("action") or {}
+    if str(action.get("motion", "")).startswith("mocap:") and (action.get("takes") or 0) >= MIN_TAKES_TO_GROUP:
+        return (f"{source}:take={action.get('library')}/{action.get('clip_id')}",)
     return (f"{source}:clip={row['clip_id']}",)
 
 
