@@ -209,6 +209,12 @@ def make_clip(task: ClipTask):
     return plan, render_clip(plan, _renderer(task.size, task.quality), modalities=task.modalities)
 
 
+def ray_task(task: ClipTask, out: str) -> dict:
+    """One clip on a Ray worker: the local workers' set-up, then :func:`run_task`."""
+    _worker_init()
+    return run_task(task, out)
+
+
 def run_task(task: ClipTask, out: str) -> dict:
     """Make one clip and write its mp4, npz and sidecar row (in that order); returns the row."""
     from synapt.sim.video import write_clip
@@ -351,7 +357,7 @@ def _run(todo: list[ClipTask], out: Path, *, workers: int, progress: bool, ray_a
         if ray_address:
             from synapt.sim.ray_backend import run_on_ray
 
-            for _ in run_on_ray(todo, str(out), address=ray_address):
+            for _ in run_on_ray(todo, str(out), address=ray_address, task_fn=ray_task):
                 bar.update(1)
         elif workers == 1:
             _worker_init()

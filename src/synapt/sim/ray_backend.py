@@ -8,24 +8,19 @@ manifest from the sidecar rows when all tasks are done, as in a local run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from synapt.errors import UserError
 
 
-def _ray_task(task, out: str) -> dict:
-    from synapt.sim.dataset import _worker_init, run_task
-
-    _worker_init()
-    return run_task(task, out)
-
-
-def run_on_ray(tasks: list, out: str, *, address: str) -> Iterator[dict]:
+def run_on_ray(tasks: list, out: str, *, address: str, task_fn: Callable[[object, str], dict]) -> Iterator[dict]:
     """Submit one Ray task per clip (1 CPU each) and yield each finished clip's row.
 
     Args:
         address: a cluster address (``host:port`` or ``auto``), or ``local`` to start a
             throw-away Ray instance on this machine.
+        task_fn: ``task_fn(task, out) -> row``, run on the worker (``dataset.ray_task``: a
+            module-level function, so Ray can ship it by reference).
     """
     try:
         import ray
@@ -40,7 +35,7 @@ def run_on_ray(tasks: list, out: str, *, address: str) -> Iterator[dict]:
                 ray.init(address=address, runtime_env=env, log_to_driver=False)
         except ConnectionError as err:
             raise UserError(f"cannot reach the Ray cluster at {address!r} ({err}); start it with `ray start --head`") from None
-    remote = ray.remote(num_cpus=1, max_retries=2)(_ray_task)
+    remote = ray.remote(num_cpus=1, max_retries=2)(task_fn)
     pending = [remote.remote(task, out) for task in tasks]
     while pending:
         done, pending = ray.wait(pending, num_returns=1)

@@ -100,7 +100,8 @@ class _Batches(Dataset):
 def _loop_overhead(tmp: Path, *, steps: int = LOOP_STEPS) -> dict:
     from synapt.models import build_model
     from synapt.train.loader import epoch_order
-    from synapt.train.loop import lr_at, train
+    from synapt.train.loop import train
+    from synapt.train.schedule import lr_at
 
     n = steps * LOOP_BATCH
     generator = torch.Generator().manual_seed(0)

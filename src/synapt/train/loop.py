@@ -12,7 +12,6 @@ the end as a run that was never interrupted (on the deterministic CPU path).
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,8 @@ from synapt.train.loader import batches_per_epoch, epoch_loader
 from synapt.train.modes import ModelBuilder, prepare_model, set_train_mode
 from synapt.train.optim import build_optimizer
 from synapt.train.precision import autocast, grad_scaler, resolve_precision
+from synapt.train.probe import run_cached_probe
+from synapt.train.schedule import lr_at
 
 # Keys that may change between a run and its resume: they do not change what is computed.
 # (data.workers is not one: a dataset may seed its augmentation with its worker's seed.)
@@ -41,19 +42,6 @@ RESUMABLE_CHANGES = ("data.root", "eval.batch_size", "data.cache_mb")
 
 class TrainingDiverged(UserError):
     """The loss became NaN or infinite; the run stopped without overwriting good checkpoints."""
-
-
-def lr_at(step: int, *, base_lr: float, warmup_steps: int, total_steps: int, min_lr: float = 0.0) -> float:
-    """Learning rate at optimizer step ``step`` (0-based): linear warm-up, then cosine to ``min_lr``.
-
-    The warm-up starts at ``base_lr / warmup_steps`` rather than 0 so that no step is wasted.
-    """
-    if step < warmup_steps:
-        return base_lr * (step + 1) / warmup_steps
-    if step >= total_steps:
-        return min_lr
-    progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
-    return min_lr + 0.5 * (base_lr - min_lr) * (1.0 + math.cos(math.pi * progress))
 
 
 def train(config: TrainConfig, *, out_dir: str | Path, resume: bool = False, datasets: Datasets | None = None,
@@ -94,7 +82,6 @@ def train(config: TrainConfig, *, out_dir: str | Path, resume: bool = False, dat
                         "or choose another --out")
     if config.mode == "linear_probe" and config.probe.cache:
         # The cached-feature probe has no epochs of augmented clips: see train/probe.py.
-        from synapt.train.probe import run_cached_probe
 
         return run_cached_probe(config, out_dir=out_dir, datasets=datasets, env=env, builder=builder,
                                 progress=progress)

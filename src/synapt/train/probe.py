@@ -43,6 +43,7 @@ from synapt.train.loader import epoch_loader
 from synapt.train.metrics import classification_metrics, confusion_matrix
 from synapt.train.modes import ModelBuilder, prepare_model
 from synapt.train.precision import autocast, resolve_precision
+from synapt.train.schedule import lr_at
 
 CACHE_VERSION = 1
 
@@ -170,8 +171,6 @@ def _one_thread():
 
 
 def _fit(head, optimizer, features, labels, *, generator, batch_size, epochs, lr, total, dropout) -> None:
-    from synapt.train.loop import lr_at
-
     step = 0
     for _ in range(epochs):
         order = torch.randperm(len(labels), generator=generator)
