@@ -30,7 +30,8 @@ def _preset(classes: int):
     return replace(PRESETS["tiny"], pretrain_classes=classes)
 
 
-def generate(out: Path, *, per_class: int, classes: int) -> None:
+def _make_set(out: Path, *, per_class: int, classes: int, seed: int, val: float, test: float) -> list[str]:
+    """Generate the preset's pre-training classes at generation ``seed`` and curate them; the class names."""
     from synapt.bench.classes import plan_classes
     from synapt.bench.curate import Source, curate
     from synapt.sim import generate_dataset
@@ -38,27 +39,22 @@ def generate(out: Path, *, per_class: int, classes: int) -> None:
 
     preset = _preset(classes)
     names = list(plan_classes(preset, [c for c in CLASSES if c.available]).pretrain)
-    started = time.time()
     generate_dataset(out / "gen", classes=names, per_class=per_class, frames=preset.frames, fps=preset.fps,
-                     size=preset.size, seed=1, context_bias=0.0, workers=2)
+                     size=preset.size, seed=seed, context_bias=0.0, workers=2)
     curate(class_map={c: [("gen", c)] for c in names}, sources=[Source("gen", "synapt", out / "gen")],
-           out_dir=out / "data", clips_per_class=per_class, val_fraction=0.1, test_fraction=0.0, seed=0, fps=None)
+           out_dir=out / "data", clips_per_class=per_class, val_fraction=val, test_fraction=test, seed=0, fps=None)
+    return names
+
+
+def generate(out: Path, *, per_class: int, classes: int) -> None:
+    started = time.time()
+    names = _make_set(out, per_class=per_class, classes=classes, seed=1, val=0.1, test=0.0)
     print(json.dumps({"classes": names, "per_class": per_class, "seconds": round(time.time() - started)}))
 
 
 def held(out: Path, *, per_class: int, classes: int) -> None:
-    from synapt.bench.classes import plan_classes
-    from synapt.bench.curate import Source, curate
-    from synapt.sim import generate_dataset
-    from synapt.sim.catalog import CLASSES
-
-    names = list(plan_classes(_preset(classes), [c for c in CLASSES if c.available]).pretrain)
-    preset = _preset(classes)
-    generate_dataset(out / "gen", classes=names, per_class=per_class, frames=preset.frames, fps=preset.fps,
-                     size=preset.size, seed=7, context_bias=0.0, workers=2)
     # Curation keeps a train split; the 90% in val and test are the held-out clips.
-    curate(class_map={c: [("gen", c)] for c in names}, sources=[Source("gen", "synapt", out / "gen")],
-           out_dir=out / "data", clips_per_class=per_class, val_fraction=0.45, test_fraction=0.45, seed=0, fps=None)
+    _make_set(out, per_class=per_class, classes=classes, seed=7, val=0.45, test=0.45)
 
 
 def score(checkpoint: Path, data: Path) -> None:

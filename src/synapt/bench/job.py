@@ -51,6 +51,7 @@ from synapt.bench.runner import Runner
 from synapt.bench.studies import study_sets
 from synapt.bench.training import pretrain_stage, random_init_stage, transfer_stage, transfer_suite
 from synapt.bench.validity import suite_gates
+from synapt.errors import UserError
 from synapt.io import atomic_write_text
 
 
@@ -94,7 +95,6 @@ def check_pretrained(preset: Preset) -> None:
     none of the preset's is an error too (it would add no row).
     """
     from synapt.config import ModelConfig
-    from synapt.errors import UserError
     from synapt.train.modes import prepare_model
 
     for entry in preset.pretrained:

@@ -272,17 +272,17 @@ def with_real_datasets(preset: Preset, datasets: dict) -> Preset:
 
 SUITE_KEYS = ("format", "root", "annotations", "split", "description", "group", "protocol", "folds")
 PRETRAINED_KEYS = ("weights", "models", "description")
-RESERVED_NAMES = ("synthetic", "context_biased", "random_init", "scratch")
 
 
 def pretrained_weights(section: dict) -> tuple[PretrainedWeights, ...]:
     """``datasets.yaml``'s ``pretrained:`` entries, checked: ``{name: {weights, models?, description?}}``."""
+    from synapt.report.tables import PRETRAIN_ORDER  # the benchmark's own rows
     from synapt.sim.video import sha256_file
 
     out = []
     for name, spec in section.items():
         where = f"datasets.pretrained.{name}"
-        if name in RESERVED_NAMES:
+        if name in PRETRAIN_ORDER:
             raise UserError(f"{where}: {name!r} names one of the benchmark's own rows; choose another name")
         if not isinstance(spec, dict) or "weights" not in spec:
             raise UserError(f"{where}: needs 'weights' (a weights file, e.g. torchvision's r2plus1d_18-91a641e6.pth)")

@@ -333,7 +333,6 @@ class ClipWorld:
         q[r + 3 : r + 7] = yaw_pitch_roll_quat(yaw, pitch, roll)
         # Kinematic: no velocity may build up in the actor's dofs between posed substeps.
         d.qvel[self.root_dof : self.root_dof + self.actor_nv] = 0.0
-        contact_velocity = self.contact_geoms and self.contacts_on and self._posed is not None and t > self._posed[0]
         if perf.ground or perf.plant:
             mj.mj_kinematics(self.model, d)
             if perf.plant:
@@ -346,7 +345,7 @@ class ClipWorld:
         q[r + 2] += pose.get("root_z", 0.0)
         if self.contact_geoms:
             n = 7 + len(actor_mod.JOINTS)
-            if contact_velocity:
+            if self.contacts_on and self._posed is not None and t > self._posed[0]:
                 # The velocity that took the actor from its last pose to this one (free root and hinges).
                 before = q.copy()
                 before[r : r + n] = self._posed[1]

@@ -16,7 +16,6 @@ from synapt.sim.actions.motion import (
     NOMINAL_SECONDS,
     ActionContext,
     Attachment,
-    Impulse,
     Keyframes,
     Performance,
     Reach,
